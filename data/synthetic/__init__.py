@@ -1,0 +1,1 @@
+"""Seeded simulator of a smart-factory fleet that writes contract-valid datasets."""

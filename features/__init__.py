@@ -1,0 +1,1 @@
+"""Point-in-time features, labels, the data contract and its validation (polars, numpy)."""

@@ -1,0 +1,1 @@
+"""Prefect flows, settings and the `forewarn` CLI: the only package that imports prefect."""

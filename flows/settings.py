@@ -1,0 +1,89 @@
+"""One typed settings object for where things live (workspace, MLflow, Prefect).
+
+Read from the environment once, at the edge (CLI or flow entry). Nothing below
+flows/ reads environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Workspace and service locations.
+
+    Environment variables: ``FOREWARN_HOME`` (workspace, default ``./.forewarn``),
+    ``MLFLOW_TRACKING_URI`` (default: SQLite inside the workspace),
+    ``PREFECT_API_URL`` (default: Prefect's ephemeral local API),
+    ``FOREWARN_REJECT_THRESHOLD`` (share of rejected rows that fails a run).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FOREWARN_", frozen=True, extra="ignore")
+
+    home: Path = Field(default=Path(".forewarn"), description="workspace folder")
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias="MLFLOW_TRACKING_URI",
+        description="MLflow tracking server or database; default SQLite in the workspace",
+    )
+    prefect_api_url: str | None = Field(
+        default=None,
+        validation_alias="PREFECT_API_URL",
+        description="Prefect server API; default the ephemeral local API",
+    )
+    reject_threshold: float = Field(default=0.05, ge=0.0, le=1.0)
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking URI: the configured one, else a SQLite file in the workspace."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_root(self) -> Path:
+        """Where a local MLflow store keeps artifacts (ignored by a remote server)."""
+        return (self.home / "mlflow" / "artifacts").resolve()
+
+    @property
+    def prefect_home(self) -> Path:
+        """Prefect's own state (ephemeral API database) inside the workspace."""
+        return (self.home / "prefect").resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def scores_dir(self) -> Path:
+        return self.home / "scores"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.home / "rejects"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+def prepare_environment(settings: Settings) -> None:
+    """Point Prefect at the workspace before it is imported, and keep it quiet.
+
+    Prefect reads its home at import time, so this must run before any
+    ``import prefect``; the CLI calls it first thing.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")

@@ -1,0 +1,1 @@
+"""Failure-risk and RUL models, baselines, evaluation, explanations and the MLflow registry."""

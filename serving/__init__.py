@@ -1,0 +1,1 @@
+"""Batch scoring, the score store, the planners risk list, report and web page."""
