@@ -1,0 +1,199 @@
+"""Load a dataset, validate it against the contract, and summarise what was accepted.
+
+``load_dataset`` returns lazy frames of the accepted rows (what features are built from)
+and a lazy rejects table; ``summarize`` runs the counting pass that ``forewarn validate``
+prints and that gates a run on the share of rejected rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+import polars as pl
+
+from forewarn.features import validate as v
+from forewarn.features.contract import ASSET_ID, EVENT_COLUMNS, MUST_HAVE_ROWS, TS
+from forewarn.features.readers import DatasetError, locate_tables, scan_table
+
+T = TypeVar("T")
+
+EMPTY_EVENTS = pl.DataFrame(
+    schema={
+        ASSET_ID: pl.String,
+        TS: v.UTC_TS,
+        "kind": pl.String,
+        "component": pl.String,
+        "code": pl.String,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset: accepted rows per table (lazy) and the quarantined rows."""
+
+    url: str
+    telemetry: pl.LazyFrame
+    events: pl.LazyFrame
+    assets: pl.LazyFrame
+    rejects: pl.LazyFrame
+    sensors: tuple[str, ...]
+    checked: dict[str, pl.LazyFrame] = field(repr=False)
+    files: dict[str, tuple[str, ...]] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """Input, accepted and rejected rows of one table (input = accepted + rejected)."""
+
+    input: int
+    accepted: int
+    rejected: int
+
+    @property
+    def reject_share(self) -> float:
+        return self.rejected / self.input if self.input else 0.0
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What ``forewarn validate`` prints; also logged with every training run."""
+
+    url: str
+    counts: dict[str, TableCounts]
+    rejects_by_reason: dict[str, int]
+    n_assets: int
+    sensors: tuple[str, ...]
+    start: datetime | None
+    end: datetime | None
+    events_by_kind: dict[str, int]
+    asset_types: dict[str, int]
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(c.rejected for c in self.counts.values())
+
+    def worst_share(self) -> tuple[str, float]:
+        """The table with the largest share of rejected rows, and that share."""
+        table = max(self.counts, key=lambda t: self.counts[t].reject_share)
+        return table, self.counts[table].reject_share
+
+
+def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:
+    """Run a collect, turning a parse failure deep in a file into a named DatasetError."""
+    try:
+        return fn()
+    except DatasetError:
+        raise
+    except (pl.exceptions.ComputeError, OSError, pl.exceptions.InvalidOperationError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = " Save CSV files as UTF-8." if "utf" in first.lower() else ""
+        raise DatasetError(
+            f"table '{what}' ({', '.join(files[:3])}{' ...' if len(files) > 3 else ''}): "
+            f"cannot be read: {first}.{hint}"
+        ) from exc
+
+
+def load_dataset(url: str, as_of: datetime | None = None) -> Dataset:
+    """Read and validate the dataset at ``url``.
+
+    Args:
+        url: folder or fsspec URL with telemetry, events (optional) and assets tables.
+        as_of: when given, rows timestamped after it are rejected (they cannot be known
+            at scoring time; keeping them would leak the future).
+
+    Returns:
+        A ``Dataset`` whose frames are lazy; nothing but the small assets table is read.
+
+    Raises:
+        DatasetError: for structural faults, naming file and column.
+    """
+    sources = locate_tables(url)
+    files = {name: src.files for name, src in sources.items()}
+    raw: dict[str, pl.LazyFrame] = {}
+    columns: dict[str, list[str]] = {}
+    for name, src in sources.items():
+        raw[name], columns[name] = v.keep_raw(scan_table(src))
+
+    checked_assets = _collect(
+        "assets", files["assets"], lambda: v.check_assets(raw["assets"], files["assets"]).collect()
+    )
+    known = checked_assets.filter(pl.col(v.REASON).is_null())[ASSET_ID]
+    checked = {
+        "assets": checked_assets.lazy(),
+        "telemetry": v.check_telemetry(raw["telemetry"], files["telemetry"], known, as_of),
+    }
+    if "events" in raw:
+        checked["events"] = v.check_events(raw["events"], files["events"], known, as_of)
+        events = v.accepted_of(checked["events"]).select(list(EVENT_COLUMNS))
+    else:
+        events = EMPTY_EVENTS.lazy()
+    rejects = pl.concat(
+        [v.rejects_of(name, frame, columns[name]) for name, frame in checked.items()],
+        how="vertical",
+    )
+    telemetry = v.accepted_of(checked["telemetry"])
+    return Dataset(
+        url=str(url),
+        telemetry=telemetry,
+        events=events,
+        assets=v.accepted_of(checked["assets"]),
+        rejects=rejects,
+        sensors=tuple(v.sensor_columns(telemetry.collect_schema())),
+        checked=checked,
+        files=files,
+    )
+
+
+def _count_table(name: str, frame: pl.LazyFrame, files: tuple[str, ...]) -> pl.DataFrame:
+    return _collect(
+        name,
+        files,
+        lambda: frame.group_by(v.REASON).agg(pl.len().alias("n")).collect(engine="streaming"),
+    )
+
+
+def summarize(ds: Dataset) -> ValidationReport:
+    """Count accepted and rejected rows per table and describe the accepted data."""
+    counts: dict[str, TableCounts] = {}
+    by_reason: dict[str, int] = {}
+    for name, frame in ds.checked.items():
+        table = _count_table(name, frame, ds.files[name])
+        total = int(table["n"].sum())
+        rejected = int(table.filter(pl.col(v.REASON).is_not_null())["n"].sum())
+        counts[name] = TableCounts(total, total - rejected, rejected)
+        for reason, n in table.filter(pl.col(v.REASON).is_not_null()).iter_rows():
+            key = f"{name}: {reason}"
+            by_reason[key] = by_reason.get(key, 0) + int(n)
+    for name in MUST_HAVE_ROWS:
+        if counts[name].input == 0:
+            raise DatasetError(
+                f"{ds.files[name][0]}: table '{name}' is empty (header only or no rows). "
+                f"forewarn needs at least one row of {name}."
+            )
+    span = _collect(
+        "telemetry",
+        ds.files["telemetry"],
+        lambda: ds.telemetry.select(
+            pl.col(TS).min().alias("start"), pl.col(TS).max().alias("end")
+        ).collect(engine="streaming"),
+    )
+    kinds = ds.events.group_by("kind").agg(pl.len()).collect()
+    assets = ds.assets.collect()
+    return ValidationReport(
+        url=ds.url,
+        counts=counts,
+        rejects_by_reason=dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+        n_assets=assets.height,
+        sensors=ds.sensors,
+        start=span["start"][0],
+        end=span["end"][0],
+        events_by_kind={k: int(n) for k, n in kinds.sort("kind").iter_rows()},
+        asset_types={
+            k: int(n)
+            for k, n in assets.group_by("asset_type").agg(pl.len()).sort("asset_type").iter_rows()
+        },
+    )

@@ -1,0 +1,165 @@
+"""Find and read a dataset's tables from a folder or any fsspec URL.
+
+A table is ``<root>/<table>.parquet`` / ``.csv``, or a folder ``<root>/<table>/`` holding
+any number of Parquet/CSV files (partitions, possibly nested). Reading stays lazy and
+raw: CSV columns arrive as text so a bad value becomes a quarantined row with a reason
+(features/validate.py) instead of a parser crash that names nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import fsspec
+import polars as pl
+
+from forewarn.features.contract import REQUIRED, TABLES
+
+FILE_COLUMN = "_file"
+ROW_COLUMN = "_row"
+_EXTENSIONS = (".parquet", ".csv")
+# Object stores Polars scans natively (lazily, with predicate pushdown); anything else
+# fsspec can open is read eagerly through fsspec.
+_NATIVE_PROTOCOLS = {
+    "file",
+    "local",
+    "s3",
+    "s3a",
+    "gs",
+    "gcs",
+    "az",
+    "abfs",
+    "abfss",
+    "http",
+    "https",
+}
+
+
+class DatasetError(ValueError):
+    """A structural fault: the dataset cannot be read as a whole.
+
+    The message names the file (and column) and says how to fix it; the CLI prints it
+    and exits non-zero.
+    """
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """The files of one table, all of one format."""
+
+    table: str
+    files: tuple[str, ...]
+    fmt: str  # "parquet" or "csv"
+    protocol: str
+
+
+def _list_table_files(fs: fsspec.AbstractFileSystem, root: str, table: str) -> list[str]:
+    files: list[str] = []
+    for ext in _EXTENSIONS:
+        single = f"{root}/{table}{ext}"
+        if fs.isfile(single):
+            files.append(single)
+    folder = f"{root}/{table}"
+    if fs.isdir(folder):
+        found = fs.find(folder)
+        files.extend(f for f in found if f.endswith(_EXTENSIONS) and "/." not in f)
+    return sorted(files)
+
+
+def locate_tables(url: str) -> dict[str, TableSource]:
+    """List the files of each contract table under ``url``.
+
+    Args:
+        url: a local folder or an fsspec URL (``s3://bucket/fleet``, ``memory://x``).
+
+    Returns:
+        One ``TableSource`` per table present. ``events`` may be absent (treated as
+        empty by the caller); ``telemetry`` and ``assets`` must be present.
+
+    Raises:
+        DatasetError: the folder does not exist, a required table is missing, or a
+            table mixes Parquet and CSV files.
+    """
+    fs, root = fsspec.core.url_to_fs(str(url))
+    root = root.rstrip("/")
+    if not fs.isdir(root):
+        raise DatasetError(
+            f"dataset folder not found: {url}. Pass a folder holding telemetry, events and "
+            "assets tables (e.g. one made by `forewarn generate --out DIR`)."
+        )
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    sources: dict[str, TableSource] = {}
+    for table in TABLES:
+        files = _list_table_files(fs, root, table)
+        if not files:
+            if table == "events":
+                continue
+            raise DatasetError(
+                f"{url}: missing table '{table}'. Add {table}.parquet, {table}.csv or a "
+                f"folder {table}/ of Parquet/CSV files with columns {', '.join(REQUIRED[table])}."
+            )
+        formats = {f.rsplit(".", 1)[1] for f in files}
+        if len(formats) > 1:
+            raise DatasetError(
+                f"{url}: table '{table}' mixes CSV and Parquet files ({files[0]}, ...); "
+                "convert them to one format."
+            )
+        if protocol in ("file", "local"):
+            files = [fs.unstrip_protocol(f).removeprefix("file://") for f in files]
+        else:
+            files = [fs.unstrip_protocol(f) for f in files]
+        sources[table] = TableSource(table, tuple(files), formats.pop(), protocol)
+    return sources
+
+
+def _read_one_eager(source: TableSource, path: str) -> pl.DataFrame:
+    with fsspec.open(path, "rb") as handle:
+        if source.fmt == "parquet":
+            return pl.read_parquet(handle)
+        return pl.read_csv(handle, infer_schema=False)
+
+
+def _scan_file(source: TableSource, path: str) -> pl.LazyFrame:
+    """Scan one file, failing with the file's name when it cannot be parsed at all."""
+    try:
+        if source.protocol not in _NATIVE_PROTOCOLS:
+            frame = _read_one_eager(source, path).lazy()
+        elif source.fmt == "parquet":
+            frame = pl.scan_parquet(path)
+        else:
+            frame = pl.scan_csv(path, infer_schema=False, encoding="utf8")
+        frame.collect_schema()
+    except Exception as exc:  # Polars raises several types for unreadable files.
+        raise DatasetError(
+            f"{path}: cannot read this {source.fmt.upper()} file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). Re-export it; a "
+            "truncated or partial file must be replaced."
+        ) from exc
+    return frame.with_columns(
+        pl.lit(path).alias(FILE_COLUMN),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias(ROW_COLUMN),
+    )
+
+
+def scan_table(source: TableSource) -> pl.LazyFrame:
+    """Lazily read every file of a table into one frame with file and row provenance.
+
+    Files are concatenated diagonally (a column missing from one file is null there),
+    so partitions written at different times can add sensors.
+
+    Raises:
+        DatasetError: a file cannot be parsed (truncated Parquet, bad encoding), or
+            the files disagree on a column's type.
+    """
+    frames = [_scan_file(source, path) for path in source.files]
+    if len(frames) == 1:
+        return frames[0]
+    try:
+        combined = pl.concat(frames, how="diagonal_relaxed")
+        combined.collect_schema()
+    except Exception as exc:
+        raise DatasetError(
+            f"table '{source.table}': its files disagree on column types ({exc}). "
+            "Write every partition with the same schema."
+        ) from exc
+    return combined

@@ -1,0 +1,77 @@
+"""The ``forewarn`` command line: parse options, call one library function or flow, report.
+
+Each command's help ends with an example. Exit codes: 0 success, 1 the run finished but
+a quality gate failed (e.g. too many rejected rows), 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forewarn.flows.settings import Settings, load_settings, prepare_environment
+
+app = typer.Typer(
+    name="forewarn",
+    help=(
+        "forewarn turns equipment sensor histories into a nightly, ranked, explained list "
+        "of the machines most likely to fail soon.\n\n"
+        "Quick start: [bold]forewarn demo[/] runs the whole pipeline on a synthetic fleet."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar="FOREWARN_HOME",
+        help="Workspace folder for data, MLflow, Prefect state, scores and reports.",
+        show_default="./.forewarn",
+    ),
+]
+
+
+def parse_time(text: str | None, option: str) -> datetime | None:
+    """Parse an ISO date/time option as UTC (naive input is taken as UTC)."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{text!r} is not a date/time; use ISO form such as 2025-06-30 or 2025-06-30T02:00Z",
+            param_hint=option,
+        ) from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@app.callback()
+def _root(ctx: typer.Context, home: HomeOption = None) -> None:
+    settings = load_settings(home=home)
+    prepare_environment(settings)
+    ctx.obj = settings
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings the root callback built from --home and the environment."""
+    assert isinstance(ctx.obj, Settings)
+    return ctx.obj
+
+
+def register() -> None:
+    """Attach every command module (kept small: one module per area)."""
+    from forewarn.flows import commands_data  # noqa: F401  (registers commands on `app`)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    register()
+    app()
