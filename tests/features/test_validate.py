@@ -181,7 +181,7 @@ def test_truncated_parquet_names_the_file(tmp_path: Path) -> None:
     write_csv_dataset(root, assets=ASSETS)
     data = (root / "telemetry.parquet").read_bytes()
     (root / "telemetry.parquet").write_bytes(data[: len(data) // 2])
-    with pytest.raises(DatasetError, match="telemetry.parquet"):
+    with pytest.raises(DatasetError, match=r"telemetry\.parquet"):
         summarize(load_dataset(str(root)))
 
 
