@@ -1,0 +1,73 @@
+"""The data commands as a user runs them: a real `forewarn` process, exit codes, output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from tests.conftest import write_csv_dataset
+
+FOREWARN = [sys.executable, "-m", "forewarn.flows"]
+
+
+def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FOREWARN_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run(
+        [*FOREWARN, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+ASSETS = "asset_id,asset_type\nA1,press\nA2,robot"
+TELEMETRY = "asset_id,ts,temp\nA1,2025-01-01T00:00:00Z,1\nA2,2025-01-01T00:00:00Z,2"
+
+
+def test_help_lists_commands_with_examples(tmp_path: Path) -> None:
+    out = run("--help", home=tmp_path)
+    assert out.returncode == 0
+    for command in ("generate", "validate"):
+        assert command in out.stdout
+    sub = run("validate", "--help", home=tmp_path)
+    assert "Example:" in sub.stdout
+
+
+def test_validate_clean_dataset_exits_zero(tmp_path: Path) -> None:
+    root = write_csv_dataset(tmp_path / "d", assets=ASSETS, telemetry=TELEMETRY)
+    out = run("validate", str(root), home=tmp_path / "home")
+    assert out.returncode == 0, out.stderr
+    assert "no rejected rows" in out.stdout
+    assert "sensors (1): temp" in out.stdout
+
+
+def test_validate_too_many_rejects_exits_one_and_writes_rejects(tmp_path: Path) -> None:
+    root = write_csv_dataset(
+        tmp_path / "d", assets=ASSETS, telemetry=TELEMETRY + "\nA3,2025-01-01T00:00:00Z,1"
+    )
+    out = run("validate", str(root), home=tmp_path / "home")
+    assert out.returncode == 1
+    assert "threshold" in out.stderr
+    rejects = pl.read_parquet(tmp_path / "home" / "rejects" / "d.parquet")
+    assert rejects["reason"].to_list() == ["unknown asset_id (not in assets table)"]
+    relaxed = run("validate", str(root), "--max-reject-share", "0.5", home=tmp_path / "home")
+    assert relaxed.returncode == 0
+
+
+def test_validate_structural_fault_exits_two_naming_the_column(tmp_path: Path) -> None:
+    root = write_csv_dataset(tmp_path / "d", assets=ASSETS, telemetry="asset_id,time,t\nA1,x,1")
+    out = run("validate", str(root), home=tmp_path / "home")
+    assert out.returncode == 2
+    assert "telemetry.csv" in out.stderr and "ts" in out.stderr
+    missing = run("validate", str(tmp_path / "nope"), home=tmp_path / "home")
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_validate_rejects_future_rows_relative_to_as_of(tmp_path: Path) -> None:
+    root = write_csv_dataset(tmp_path / "d", assets=ASSETS, telemetry=TELEMETRY)
+    out = run("validate", str(root), "--as-of", "2024-12-31", home=tmp_path / "home")
+    assert out.returncode == 1
+    assert "ts after as_of" in out.stdout
+    bad = run("validate", str(root), "--as-of", "yesterday", home=tmp_path / "home")
+    assert bad.returncode == 2
