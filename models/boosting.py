@@ -1,0 +1,56 @@
+"""One place that calls ``lightgbm.train``, so every booster is built the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from forewarn.models.config import LightGBMParams
+
+
+def train_booster(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    params: LightGBMParams,
+    seed: int,
+    objective: str,
+    feature_names: list[str],
+    categorical: list[int],
+    **extra: Any,
+) -> lgb.Booster:
+    """Train a LightGBM booster on an encoded matrix.
+
+    Args:
+        x: encoded features (see ``FeatureEncoder``); NaN means missing.
+        y: target (0/1 for ``binary``, hours for regression objectives).
+        params: the configured LightGBM settings.
+        seed: run seed, so two runs on the same data give the same model.
+        objective: LightGBM objective name.
+        feature_names: column names written into the text model file.
+        categorical: positions of categorical columns (integer codes in ``x``).
+        **extra: objective-specific parameters such as ``alpha`` for quantiles.
+    """
+    booster_params = params.booster_params(seed, objective, **extra)
+    data = lgb.Dataset(
+        x,
+        label=np.asarray(y, dtype=np.float64),
+        feature_name=feature_names,
+        categorical_feature=categorical or "auto",
+        params={"verbosity": -1},
+        free_raw_data=True,
+    )
+    return lgb.train(booster_params, data, num_boost_round=params.n_estimators)
+
+
+def booster_from_text(text: str) -> lgb.Booster:
+    """Load a booster from its text model file (no pickle involved)."""
+    return lgb.Booster(model_str=text)
+
+
+def gain_importance(booster: lgb.Booster) -> dict[str, float]:
+    """Total gain per feature, the importance that tracks predictive value best."""
+    gains = booster.feature_importance(importance_type="gain")
+    return {name: float(g) for name, g in zip(booster.feature_name(), gains, strict=True)}

@@ -1,0 +1,82 @@
+"""Probability calibration fitted on a later time slice than the booster.
+
+A booster's raw scores rank well but are not probabilities a planner can act on
+("0.3 means about 30 %"). Fitting the map on data the booster never saw, and that
+lies after its training period, corrects both over-confidence and drift in base rate.
+State is a handful of numbers, stored as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+_EPS = 1e-6
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, _EPS, 1.0 - _EPS)
+    return np.log(clipped / (1.0 - clipped))
+
+
+class Calibrator:
+    """Isotonic (monotone step map) or Platt (logistic on the logit) calibration.
+
+    Isotonic needs a few hundred positives to be smooth; Platt is the safer choice
+    when the calibration slice holds only a handful of failures.
+
+    Args:
+        method: ``"isotonic"`` or ``"platt"``.
+    """
+
+    def __init__(self, method: Literal["isotonic", "platt"] = "isotonic") -> None:
+        self.method = method
+
+    def fit(self, scores: np.ndarray, y: np.ndarray) -> Calibrator:
+        """Learn the map from raw scores to observed failure frequencies.
+
+        Raises:
+            ValueError: if ``y`` holds no positives or no negatives: the slice then
+                says nothing about how probabilities should look.
+        """
+        y = np.asarray(y, dtype=np.float64)
+        if y.size == 0 or y.min() == y.max():
+            raise ValueError(
+                "the calibration window needs both failures and non-failures "
+                f"(got {int(y.sum())} positives in {y.size} rows): widen calibration_window"
+            )
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.method == "isotonic":
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            iso.fit(scores, y)
+            self.x_ = iso.X_thresholds_.astype(float).tolist()
+            self.y_ = iso.y_thresholds_.astype(float).tolist()
+        else:
+            # Nearly unpenalised: calibration should follow the data, not shrink to 0.5.
+            lr = LogisticRegression(C=1e6, max_iter=1000)
+            lr.fit(_logit(scores).reshape(-1, 1), y)
+            self.x_ = [float(lr.coef_[0, 0])]
+            self.y_ = [float(lr.intercept_[0])]
+        return self
+
+    def predict(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for raw ``scores``."""
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.method == "isotonic":
+            return np.interp(scores, self.x_, self.y_)
+        z = self.x_[0] * _logit(scores) + self.y_[0]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready state."""
+        return {"method": self.method, "x": self.x_, "y": self.y_}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Calibrator:
+        """Rebuild a fitted calibrator from :meth:`to_dict` output."""
+        cal = cls(state["method"])
+        cal.x_, cal.y_ = list(state["x"]), list(state["y"])
+        return cal

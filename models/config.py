@@ -1,0 +1,150 @@
+"""Typed, frozen model configuration: the ``[model]`` section of an experiment file.
+
+Every value a data scientist may change lives here, is checked when the file is
+loaded (``extra="forbid"`` names unknown keys), and is impossible to mutate later,
+so a logged config is exactly the config that trained the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from forewarn.features.durations import Duration, hours
+
+RiskMetric = Literal["event_recall", "pr_auc", "roc_auc", "brier", "precision_at_k", "recall_at_k"]
+RulMetric = Literal["rmse_capped", "mae_capped", "phm_score_mean"]
+
+LOWER_IS_BETTER: frozenset[str] = frozenset(
+    {"brier", "rmse_capped", "mae_capped", "phm_score_mean"}
+)
+"""Metrics where a smaller value wins (used by model selection and promotion)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LightGBMParams(_Frozen):
+    """The LightGBM knobs worth changing; the rest stay at LightGBM's defaults.
+
+    ``num_threads`` defaults to 2 because the project's machines have two cores
+    shared with other work (see STACK.md).
+    """
+
+    num_leaves: int = Field(default=31, ge=2, le=131072)
+    learning_rate: float = Field(default=0.05, gt=0.0, le=1.0)
+    n_estimators: int = Field(default=300, ge=1, le=100_000)
+    min_child_samples: int = Field(default=50, ge=1)
+    feature_fraction: float = Field(default=0.8, gt=0.0, le=1.0)
+    bagging_fraction: float = Field(default=0.8, gt=0.0, le=1.0)
+    bagging_freq: int = Field(default=1, ge=0)
+    lambda_l2: float = Field(default=1.0, ge=0.0)
+    max_depth: int = Field(default=-1, ge=-1)
+    num_threads: int = Field(default=2, ge=0)
+
+    def booster_params(self, seed: int, objective: str, **extra: Any) -> dict[str, Any]:
+        """LightGBM ``train`` parameters (without the number of rounds).
+
+        Args:
+            seed: the run seed; LightGBM derives its bagging and feature seeds from it.
+            objective: a LightGBM objective name, e.g. ``"binary"`` or ``"quantile"``.
+            **extra: objective-specific values such as ``alpha``.
+        """
+        params = self.model_dump(exclude={"n_estimators"})
+        params.update(objective=objective, seed=seed, deterministic=True, verbosity=-1)
+        params.update(extra)
+        return params
+
+
+class ModelConfig(_Frozen):
+    """How risk and RUL models are trained, evaluated, selected and promoted.
+
+    Time spans are durations (``"7d"``); the risk horizon itself is chosen by the
+    caller (it names the label column), and ``gap`` must be at least that horizon.
+    """
+
+    seed: int = 42
+    lightgbm: LightGBMParams = LightGBMParams()
+    candidates: tuple[LightGBMParams, ...] = Field(
+        default=(), description="extra LightGBM settings compared by rolling-origin CV"
+    )
+    rul_lightgbm: LightGBMParams | None = Field(
+        default=None, description="RUL model settings; default: the same as `lightgbm`"
+    )
+    calibration: Literal["isotonic", "platt"] = "isotonic"
+    validation_window: Duration = "60d"
+    calibration_window: Duration = "30d"
+    gap: Duration | None = Field(default=None, description="default: the risk horizon")
+    holdout_assets: float = Field(
+        default=0.0, ge=0.0, lt=1.0, description="share of assets kept out of training"
+    )
+    cv_folds: int = Field(default=3, ge=0, le=20)
+    cv_window: Duration | None = Field(default=None, description="default: validation_window")
+    inspection_budget: float = Field(default=0.01, gt=0.0, le=1.0)
+    lead_time: Duration = "24h"
+    rul_cap: Duration | None = "30d"
+    rul_quantiles: tuple[float, float] = (0.1, 0.9)
+    age_feature: str = "hours_since_failure"
+    calibration_bins: int = Field(default=10, ge=2, le=100)
+    promotion_metric: RiskMetric = "event_recall"
+    tie_break_metric: RiskMetric = "pr_auc"
+    rul_promotion_metric: RulMetric = "rmse_capped"
+    risk_model_name: str = Field(default="forewarn-risk", min_length=1)
+    rul_model_name: str = Field(default="forewarn-rul", min_length=1)
+
+    @field_validator("rul_quantiles")
+    @classmethod
+    def _quantiles_bracket_median(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0.0 < low < 0.5 < high < 1.0:
+            raise ValueError(f"rul_quantiles must satisfy 0 < low < 0.5 < high < 1, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _names_differ(self) -> ModelConfig:
+        if self.risk_model_name == self.rul_model_name:
+            raise ValueError(
+                "risk_model_name and rul_model_name must differ "
+                f"(both are {self.risk_model_name!r})"
+            )
+        if self.promotion_metric == self.tie_break_metric:
+            raise ValueError(
+                f"tie_break_metric must differ from promotion_metric ({self.promotion_metric!r})"
+            )
+        return self
+
+    def check_horizon(self, horizon: str) -> None:
+        """Refuse settings that make no sense for ``horizon``, naming the key.
+
+        Called before any training work so a bad experiment file fails in
+        milliseconds, not after an hour of boosting.
+
+        Raises:
+            ValueError: if ``gap`` is shorter than the horizon (labels would leak
+                across the split) or ``lead_time`` is not shorter than it
+                (no flag could ever count as early).
+        """
+        horizon_h = hours(horizon)
+        if self.gap is not None and hours(self.gap) < horizon_h:
+            raise ValueError(
+                f"gap={self.gap!r} is shorter than the horizon {horizon!r}: "
+                "training labels would overlap the validation period"
+            )
+        if hours(self.lead_time) >= horizon_h:
+            raise ValueError(
+                f"lead_time={self.lead_time!r} must be shorter than the horizon {horizon!r}"
+            )
+
+    def gap_hours(self, horizon: str) -> float:
+        """The split gap in hours: ``gap`` if set, else the horizon."""
+        return hours(self.gap) if self.gap is not None else hours(horizon)
+
+    def rul_params(self) -> LightGBMParams:
+        """LightGBM settings for the RUL models."""
+        return self.rul_lightgbm if self.rul_lightgbm is not None else self.lightgbm
+
+    def rul_cap_hours(self) -> float | None:
+        """The RUL cap in hours, or ``None`` for an uncapped target."""
+        return hours(self.rul_cap) if self.rul_cap is not None else None

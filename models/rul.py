@@ -1,0 +1,161 @@
+"""Remaining-useful-life model: a LightGBM point estimate plus quantile bounds.
+
+Censoring choice (documented once, here): a snapshot whose asset has not failed by
+the end of the observed data (``rul_censored``) only says "RUL is at least this
+long". With a cap ``C`` the target is ``min(RUL, C)``, and a censored snapshot is
+fully known when its censoring time already reaches ``C``; such rows are kept with
+target ``C``. Censored rows below the cap are excluded. Training rows also need
+their whole label window ``(as_of, as_of + C]`` to end before the split, so no
+training label uses a failure that happens in the validation period; this keeps
+the exclusion from biasing towards short lives (every kept row's fate up to the
+cap is known). Without a cap, only failures observed before the split are used,
+which biases towards short lives; the cap is therefore the default.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
+from forewarn.models.config import LightGBMParams
+from forewarn.models.encoding import FeatureEncoder
+
+RUL_COL = "rul_hours"
+CENSORED_COL = "rul_censored"
+
+
+def rul_span() -> pl.Expr:
+    """``rul_hours`` as a Polars duration (whole seconds), to add to ``as_of``."""
+    return pl.duration(seconds=(pl.col(RUL_COL) * 3600).round(0).cast(pl.Int64))
+
+
+def rul_target(cap_hours: float | None) -> pl.Expr:
+    """Expression for the (capped) target; null where the row is not usable.
+
+    A row is usable when its RUL is observed, or when it is censored at or beyond
+    the cap (then its capped value is known to be the cap).
+    """
+    rul = pl.col(RUL_COL)
+    censored = pl.col(CENSORED_COL).fill_null(True)
+    if cap_hours is None:
+        return pl.when(~censored).then(rul).otherwise(None)
+    known = ~censored | (rul >= cap_hours)
+    return pl.when(known).then(pl.min_horizontal(rul, pl.lit(cap_hours))).otherwise(None)
+
+
+def rul_training_rows(
+    frame: pl.DataFrame, label_end: datetime, cap_hours: float | None
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Rows whose capped RUL is fully known by ``label_end``, and their targets.
+
+    Args:
+        frame: snapshots with ``as_of``, ``rul_hours`` and ``rul_censored``.
+        label_end: the first instant the model must not learn from (split start).
+        cap_hours: the RUL cap, or ``None`` for uncapped.
+    """
+    if cap_hours is not None:
+        # Leakage guard: the label window (as_of, as_of + cap] ends before the split.
+        usable = frame.filter(pl.col("as_of") + timedelta(hours=cap_hours) <= label_end)
+    else:
+        # Leakage guard: only failures that happened before the split are used.
+        usable = frame.filter(pl.col("as_of") + rul_span() <= label_end)
+    usable = usable.with_columns(rul_target(cap_hours).alias("_target"))
+    usable = usable.filter(pl.col("_target").is_not_null())
+    return usable.drop("_target"), usable.get_column("_target").to_numpy()
+
+
+class RulModel:
+    """Point RUL (L2 regression) with lower and upper quantile models.
+
+    Args:
+        feature_cols: model features; text columns are treated as categorical.
+        params: LightGBM settings.
+        quantiles: lower and upper quantile, e.g. ``(0.1, 0.9)`` for an 80 % interval.
+        cap_hours: the target cap; predictions are clipped to ``[0, cap]``.
+        seed: run seed.
+    """
+
+    def __init__(
+        self,
+        feature_cols: list[str],
+        params: LightGBMParams | None = None,
+        quantiles: tuple[float, float] = (0.1, 0.9),
+        cap_hours: float | None = None,
+        seed: int = 42,
+    ) -> None:
+        self.feature_cols = list(feature_cols)
+        self.params = params if params is not None else LightGBMParams()
+        self.quantiles = quantiles
+        self.cap_hours = cap_hours
+        self.seed = seed
+
+    def fit(self, frame: pl.DataFrame, target_hours: np.ndarray) -> RulModel:
+        """Train the three boosters on the same rows and (capped) target."""
+        if len(target_hours) == 0:
+            raise ValueError(
+                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+            )
+        self.encoder_ = FeatureEncoder(self.feature_cols).fit(frame)
+        x = self.encoder_.transform(frame)
+        common = {
+            "params": self.params,
+            "seed": self.seed,
+            "feature_names": self.feature_cols,
+            "categorical": self.encoder_.categorical_indices_,
+        }
+        low, high = self.quantiles
+        self.boosters_ = {
+            "point": train_booster(x, target_hours, objective="regression", **common),
+            "low": train_booster(x, target_hours, objective="quantile", alpha=low, **common),
+            "high": train_booster(x, target_hours, objective="quantile", alpha=high, **common),
+        }
+        return self
+
+    def predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Point RUL, lower and upper bound in hours, with ``low <= point <= high``.
+
+        Separately trained quantile models can cross; sorting each row restores a
+        valid interval without changing which values were predicted.
+        """
+        x = self.encoder_.transform(frame)
+        preds = np.column_stack([self.boosters_[k].predict(x) for k in ("low", "point", "high")])
+        upper = np.inf if self.cap_hours is None else self.cap_hours
+        preds = np.sort(np.clip(preds, 0.0, upper), axis=1)
+        return preds[:, 1], preds[:, 0], preds[:, 2]
+
+    def feature_importance(self) -> dict[str, float]:
+        """Total gain per feature of the point model."""
+        return gain_importance(self.boosters_["point"])
+
+    def to_state(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """Text model per booster and a JSON-ready dict of everything else."""
+        texts = {name: b.model_to_string() for name, b in self.boosters_.items()}
+        meta = {
+            "kind": "rul",
+            "feature_cols": self.feature_cols,
+            "params": self.params.model_dump(),
+            "quantiles": list(self.quantiles),
+            "cap_hours": self.cap_hours,
+            "seed": self.seed,
+            "encoder": self.encoder_.to_dict(),
+        }
+        return texts, meta
+
+    @classmethod
+    def from_state(cls, texts: dict[str, str], meta: dict[str, Any]) -> RulModel:
+        """Rebuild a fitted model from :meth:`to_state` output."""
+        low, high = meta["quantiles"]
+        model = cls(
+            meta["feature_cols"],
+            LightGBMParams(**meta["params"]),
+            (low, high),
+            meta["cap_hours"],
+            meta["seed"],
+        )
+        model.encoder_ = FeatureEncoder.from_dict(meta["encoder"])
+        model.boosters_ = {name: booster_from_text(text) for name, text in texts.items()}
+        return model
