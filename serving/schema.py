@@ -68,7 +68,8 @@ def validate_scores(frame: pl.DataFrame) -> pl.DataFrame:
 
     Raises:
         ValueError: on missing or mistyped columns, several or no ``as_of`` values,
-            null keys, duplicate asset ids, or unknown statuses.
+            null keys, duplicate asset ids, NaN or out-of-range ``p_fail``, or
+            unknown statuses.
     """
     missing = [c.name for c in COLUMNS if c.name not in frame.columns]
     if missing:
@@ -90,10 +91,19 @@ def validate_scores(frame: pl.DataFrame) -> pl.DataFrame:
     if out["asset_id"].n_unique() != out.height:
         dupes = out.filter(pl.col("asset_id").is_duplicated())["asset_id"].unique().head(5)
         raise ValueError(f"duplicate asset_id in score frame, e.g. {dupes.to_list()}")
+    _check_probabilities(out["p_fail"])
     unknown = set(out["status"].unique().to_list()) - STATUSES
     if unknown:
         raise ValueError(f"unknown status values {sorted(unknown)}; allowed {sorted(STATUSES)}")
     return out
+
+
+def _check_probabilities(p_fail: pl.Series) -> None:
+    # NaN would sort above every real probability and top the list: refuse it loudly.
+    if p_fail.is_nan().any():
+        raise ValueError("p_fail holds NaN; use null for rows that could not be scored")
+    if ((p_fail < 0) | (p_fail > 1)).any():
+        raise ValueError("p_fail must lie in [0, 1]")
 
 
 def to_utc(as_of: datetime) -> datetime:

@@ -116,6 +116,9 @@ class ScoreStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".scores.parquet.tmp-{os.getpid()}")
         with self._connect(write=True) as con:
+            # Under the write lock no other writer is mid-write: any temp file is a crash's.
+            for stale in final.parent.glob(".scores.parquet.tmp-*"):
+                stale.unlink()
             try:
                 _write_synced(scores, tmp)
                 _replace_night(con, scores, as_of)
