@@ -1,0 +1,67 @@
+"""The Jinja2 environment and number formats shared by the HTML report and the web page.
+
+One place decides how a probability or a remaining life reads, so the report a planner
+was mailed and the page they open agree to the character.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def fmt_pct(p: float | None) -> str:
+    """Probability as a percentage; tiny values say so instead of showing 0 %."""
+    if p is None:
+        return "—"
+    if 0 < p < 0.001:
+        return "<0.1 %"
+    return f"{p * 100:.1f} %"
+
+
+def fmt_change(delta: float | None) -> str:
+    """Change of probability in percentage points, signed."""
+    if delta is None:
+        return ""
+    return f"{delta * 100:+.1f} pts"
+
+
+def fmt_hours(h: float | None) -> str:
+    """Hours up to three days, days beyond: planners book work in days."""
+    if h is None:
+        return "—"
+    return f"{h:.0f} h" if h < 72 else f"{h / 24:.1f} d"
+
+
+def fmt_rul(mid: float | None, low: float | None, high: float | None) -> str:
+    """Remaining life with its interval, e.g. ``5.0 d (3.1–7.8 d)``."""
+    if mid is None:
+        return "—"
+    if low is None or high is None:
+        return fmt_hours(mid)
+    return f"{fmt_hours(mid)} ({fmt_hours(low)}–{fmt_hours(high)})"
+
+
+def fmt_time(t: datetime | None) -> str:
+    """Timestamps always in UTC, minutes precision."""
+    return "—" if t is None else f"{t:%Y-%m-%d %H:%M} UTC"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The template environment: autoescape on for every template, undefined names fail."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pct=fmt_pct, change=fmt_change, hours=fmt_hours, time=fmt_time)
+    env.globals.update(rul=fmt_rul)
+    return env
