@@ -1,0 +1,154 @@
+"""Stage 2: bucket partials → named feature columns at the snapshot rows.
+
+Everything here works on the compact partial table (one row per asset and bucket), not on
+raw readings, so building every window and the life features costs a fraction of the scan.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forewarn.features.buckets import ADDITIVE, Grid
+from forewarn.features.exact import segment_sums
+from forewarn.features.naming import stat_name
+from forewarn.features.spec import LIFE, LIFE_STATS, FeatureSpec, seconds
+from forewarn.features.windows import hours_since, stats_exprs, window_partials, z_exprs
+
+_FIRST_OF = ("last", "lts")
+
+
+def merge_lives(partials: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Collapse ``(asset_id, life_id, k)`` partials to ``(asset_id, k)`` for fixed windows."""
+    aggs, sums = [], []
+    for c in columns:
+        part = c.partition("::")[0]
+        if part == "mn":
+            aggs.append(pl.col(c).min())
+        elif part == "mx":
+            aggs.append(pl.col(c).max())
+        elif part in _FIRST_OF:
+            # Later lives are later in time: the last non-null is the latest reading.
+            aggs.append(pl.col(c).last(ignore_nulls=True))
+        else:
+            sums.append(pl.col(c))
+    ordered = partials.sort("asset_id", "k", "life_id")
+    exact = ordered.group_by("asset_id", "k", maintain_order=True).agg(aggs)
+    summed = segment_sums(ordered, ["asset_id", "k"], sums)
+    return pl.concat([exact, summed.drop("asset_id", "k")], how="horizontal")
+
+
+def dense_grid(snaps: pl.DataFrame, merged: pl.DataFrame, longest: int) -> pl.DataFrame:
+    """One row per asset and bucket from the oldest bucket any window needs to the last snapshot.
+
+    ``pos`` counts buckets from the asset's first row; shifts before it read as empty.
+    """
+    span = snaps.group_by("asset_id").agg(
+        pl.col("k").min().alias("k0"), pl.col("k").max().alias("k1")
+    )
+    first = merged.group_by("asset_id").agg(pl.col("k").min().alias("kd"))
+    span = span.join(first, on="asset_id", how="left").with_columns(
+        k_lo=pl.max_horizontal(pl.col("k0") - longest + 1, pl.coalesce("kd", "k0"))
+    )
+    rows = span.select("asset_id", k=pl.int_ranges("k_lo", pl.col("k1") + 1)).explode("k")
+    rows = rows.sort("asset_id", "k").with_columns(pos=pl.int_range(pl.len()).over("asset_id"))
+    dense = rows.join(merged, on=["asset_id", "k"], how="left", maintain_order="left")
+    zero = [pl.col(c).fill_null(0.0) for c in merged.columns if _additive(c)]
+    return dense.with_columns(zero)
+
+
+def _additive(name: str) -> bool:
+    part = name.partition("::")[0]
+    return part in ADDITIVE or part.startswith(("ew", "alarm"))
+
+
+def window_features(
+    dense: pl.DataFrame,
+    snaps: pl.DataFrame,
+    spec: FeatureSpec,
+    grid: Grid,
+    half_lives: tuple[float, ...],
+) -> pl.DataFrame:
+    """Window partials at the snapshot rows, ``W{window}|`` prefixed."""
+    columns = [c for c in dense.columns if "::" in c]
+    windows = {w: seconds(w) * 1_000_000 // grid.bucket_us for w in spec.all_windows}
+    keys = snaps.select("asset_id", "k")
+    keep = lambda f: f.join(keys, on=["asset_id", "k"], how="semi")  # noqa: E731
+    return window_partials(dense, columns, windows, grid.bucket_days, half_lives, keep)
+
+
+def sensor_columns(spec: FeatureSpec, sensors: tuple[str, ...], regime: bool) -> list[pl.Expr]:
+    """Named sensor features from window (``W…|``) and life (``WLIFE|``) partials."""
+    out: list[pl.Expr] = []
+    life = spec.life_window
+    for s in sensors:
+        for i, w in enumerate(spec.windows):
+            st = stats_exprs(f"W{w}|", s, i)
+            out += [st[k].alias(stat_name(s, k, w)) for k in spec.stats]
+        if life:
+            st = stats_exprs("WLIFE|", s, None)
+            out += [st[k].alias(stat_name(s, k, LIFE)) for k in spec.stats if k in LIFE_STATS]
+        prefixes = [(f"W{w}|", w) for w in spec.windows] + ([("WLIFE|", LIFE)] if life else [])
+        if spec.baseline_span is not None:
+            done = pl.col("_base_ok")
+            out += [
+                pl.when(done).then(z_exprs(p, s, "zb")).alias(stat_name(s, "z_baseline", w))
+                for p, w in prefixes
+            ]
+            if spec.regime_column is not None:
+                out += [
+                    pl.when(done)
+                    .then(z_exprs(p, s, "zr") if regime else pl.lit(None, pl.Float64))
+                    .alias(stat_name(s, "z_regime", w))
+                    for p, w in prefixes
+                ]
+        if spec.freshness:
+            longest = max(spec.windows, key=seconds)
+            out.append(hours_since(pl.col(f"W{longest}|lts::{s}")).alias(f"{s}__hours_since_last"))
+    return out
+
+
+def alarm_columns(spec: FeatureSpec) -> list[pl.Expr]:
+    codes = (*spec.alarm_codes, "all")
+    return [
+        pl.col(f"W{w}|alarm::{c}").fill_null(0.0).alias(f"alarms__{c}_{w}")
+        for w in spec.event_windows
+        for c in codes
+    ]
+
+
+def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ...]) -> pl.DataFrame:
+    """``z_fleet``: a window mean against all readings of the same asset type at that ``as_of``.
+
+    Depends on the fleet by design (other assets' data, still only ``<= as_of``); sums run
+    over assets sorted by id so the result does not depend on row order.
+    """
+    parts = [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
+    ordered = frame.sort("as_of", "asset_type", "asset_id", nulls_last=True)
+    pooled = segment_sums(
+        ordered, ["as_of", "asset_type"], [pl.col(c).alias(f"_fleet_{c}") for c in parts]
+    )
+    norms = []
+    for s in sensors:
+        for w in spec.windows:
+            f = lambda p, s=s, w=w: pl.col(f"_fleet_W{w}|{p}::{s}")  # noqa: E731
+            n, sx = f("n"), f("sx")
+            std = ((f("sxx") - sx * sx / n) / (n - 1)).clip(lower_bound=0.0).sqrt()
+            ok = (n >= 2) & (std > 0)
+            norms += [
+                pl.when(ok).then(sx / n).alias(f"_fm_{w}|{s}"),
+                pl.when(ok).then(1.0 / std).alias(f"_fi_{w}|{s}"),
+            ]
+    pooled = pooled.select("as_of", "asset_type", *norms)
+    # Multiply by a per-group reciprocal: Polars divides by a broadcast (scalar) column via
+    # its reciprocal, so a plain division would round differently when one group is scored.
+    joined = frame.join(
+        pooled, on=["as_of", "asset_type"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    exprs = []
+    for s in sensors:
+        for w in spec.windows:
+            n = pl.col(f"W{w}|n::{s}")
+            mean = pl.when(n > 0).then(pl.col(f"W{w}|sx::{s}") / n)
+            z = (mean - pl.col(f"_fm_{w}|{s}")) * pl.col(f"_fi_{w}|{s}")
+            exprs.append(z.alias(stat_name(s, "z_fleet", w)))
+    return joined.with_columns(exprs)

@@ -1,0 +1,148 @@
+"""Event-derived features and the life segmentation shared by sensor features.
+
+A failure ends a life and a repair/maintenance may restore health, so reset events split
+each asset's history into lives; "current life" windows and healthy baselines follow them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forewarn.features.buckets import Grid
+from forewarn.features.spec import FeatureSpec
+
+US_PER_HOUR = 3_600_000_000
+
+
+def assert_sorted(frame: pl.DataFrame, by: list[str], on: str) -> None:
+    """Fail loudly if ``frame`` is not sorted by ``by`` then ``on`` (join_asof needs it).
+
+    Polars' ``join_asof`` on unsorted groups silently returns wrong matches.
+    """
+    keys = frame.select(*by, on)
+    if not keys.equals(keys.sort([*by, on], maintain_order=True)):
+        raise AssertionError(f"frame not sorted by {by} then {on!r} before join_asof")
+
+
+def asof(
+    left: pl.DataFrame, right: pl.DataFrame, on: str, by: list[str], exact: bool
+) -> pl.DataFrame:
+    """Backward as-of join after sorting both sides and asserting it (``exact``: allow ties)."""
+    left = left.sort([*by, on])
+    right = right.sort([*by, on])
+    assert_sorted(left, by, on)
+    assert_sorted(right, by, on)
+    return left.join_asof(
+        right, on=on, by=by, strategy="backward", allow_exact_matches=exact, check_sortedness=False
+    )
+
+
+def reset_times(events: pl.LazyFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
+    """Distinct reset instants per asset, numbered 1.. (life ``n`` starts at reset ``n``)."""
+    resets = (
+        events.filter(pl.col("kind").is_in(list(kinds)))
+        .select("asset_id", pl.col("ts").alias("reset_ts"))
+        .unique()
+        .sort("asset_id", "reset_ts")
+        .collect()
+    )
+    return resets.with_columns(
+        life_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("asset_id")
+    )
+
+
+def tag_lives(readings: pl.LazyFrame, resets: pl.DataFrame) -> pl.LazyFrame:
+    """Add ``life_id`` to readings sorted by ``(asset_id, ts)``.
+
+    A reading at the very instant of a reset still belongs to the life that reset ends.
+    """
+    right = resets.lazy().select("asset_id", pl.col("reset_ts").alias("ts"), "life_id")
+    joined = readings.join_asof(
+        right, on="ts", by="asset_id", strategy="backward", allow_exact_matches=False
+    )
+    return joined.with_columns(pl.col("life_id").fill_null(0))
+
+
+def life_starts(
+    resets: pl.DataFrame, assets: pl.DataFrame, first_seen: pl.DataFrame
+) -> pl.DataFrame:
+    """Start of every life: the reset instant, or for life 0 ``installed_at``/first reading."""
+    install = assets.select("asset_id", "installed_at").join(
+        first_seen, on="asset_id", how="full", coalesce=True
+    )
+    life0 = install.select(
+        "asset_id",
+        pl.lit(0, pl.Int64).alias("life_id"),
+        pl.coalesce("installed_at", "first_ts").alias("life_start"),
+    )
+    later = resets.select("asset_id", "life_id", pl.col("reset_ts").alias("life_start"))
+    return pl.concat([life0, later]).sort("asset_id", "life_id")
+
+
+def current_life(snaps: pl.DataFrame, resets: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
+    """Add the current ``life_id`` and ``life_start`` at each snapshot (resets at ``as_of`` count)."""
+    # Leakage guard: only resets with ts <= as_of are matched.
+    right = resets.select("asset_id", pl.col("reset_ts").alias("as_of"), "life_id")
+    tagged = asof(snaps, right, on="as_of", by=["asset_id"], exact=True)
+    tagged = tagged.with_columns(pl.col("life_id").fill_null(0))
+    return tagged.join(starts, on=["asset_id", "life_id"], how="left")
+
+
+def _hours(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
+    return (later - earlier).dt.total_microseconds().cast(pl.Float64) / US_PER_HOUR
+
+
+def _last_event(snaps: pl.DataFrame, events: pl.DataFrame, name: str, count: bool) -> pl.DataFrame:
+    right = (
+        events.select("asset_id", pl.col("ts").alias("as_of")).unique().sort("asset_id", "as_of")
+    )
+    right = right.with_columns(
+        pl.col("as_of").alias("_ev_ts"), _ev_n=pl.int_range(1, pl.len() + 1).over("asset_id")
+    )
+    # Leakage guard: backward as-of match keeps only events with ts <= as_of.
+    joined = asof(snaps.select("asset_id", "as_of"), right, on="as_of", by=["asset_id"], exact=True)
+    out = [_hours(pl.col("as_of"), pl.col("_ev_ts")).alias(name)]
+    if count:
+        out.append(pl.col("_ev_n").fill_null(0).cast(pl.Float64).alias("n_failures"))
+    return joined.select("asset_id", "as_of", *out)
+
+
+def event_features(snaps: pl.DataFrame, events: pl.DataFrame, spec: FeatureSpec) -> pl.DataFrame:
+    """Time since last failure/maintenance (per component), failure count, age, life length.
+
+    Args:
+        snaps: ``asset_id``, ``as_of``, ``life_start``, ``installed_at`` per snapshot.
+        events: all events (any ``ts``; only those ``<= as_of`` are used per snapshot).
+        spec: the feature spec (components).
+    """
+    base = snaps.select(
+        "asset_id",
+        "as_of",
+        _hours(pl.col("as_of"), pl.col("installed_at")).alias("age_hours"),
+        _hours(pl.col("as_of"), pl.col("life_start")).alias("life_hours"),
+    )
+    parts = [
+        _last_event(snaps, events.filter(pl.col("kind") == "failure"), "hours_since_failure", True),
+        _last_event(
+            snaps, events.filter(pl.col("kind") == "maintenance"), "hours_since_maintenance", False
+        ),
+    ]
+    for comp in spec.components:
+        chosen = events.filter((pl.col("kind") == "maintenance") & (pl.col("component") == comp))
+        parts.append(_last_event(snaps, chosen, f"hours_since_maintenance__{comp}", False))
+    for part in parts:
+        base = base.join(part, on=["asset_id", "as_of"], how="left")
+    return base
+
+
+def alarm_partials(events: pl.LazyFrame, grid: Grid, codes: tuple[str, ...]) -> pl.LazyFrame:
+    """Alarm counts per ``(asset_id, k)`` bucket: one column per listed code plus ``all``."""
+    alarms = events.filter(pl.col("kind") == "alarm").with_columns(
+        k=grid.k_of(pl.col("ts").dt.epoch("us"))
+    )
+    counts = [
+        (pl.col("code") == c).fill_null(False).sum().cast(pl.Float64).alias(f"alarm::{c}")
+        for c in codes
+    ]
+    counts.append(pl.len().cast(pl.Float64).alias("alarm::all"))
+    return alarms.group_by("asset_id", "k").agg(counts)

@@ -1,0 +1,44 @@
+"""Group sums whose rounding depends only on the group's own rows, in order.
+
+Polars picks a summation kernel per group representation (contiguous slice vs gathered
+indices), and which one it picks depends on the rest of the frame; the last bit of a sum
+then differs between a long training run and a short scoring run. ``numpy.add.reduceat``
+over contiguous, time-ordered segments is defined by the segment alone, which is what
+makes snapshots bit-identical across paths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+_BATCH = 8
+
+
+def segment_starts(frame: pl.DataFrame, keys: list[str]) -> np.ndarray:
+    """Row indices where a new ``keys`` group begins (``frame`` sorted so groups are contiguous)."""
+    if frame.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    changed = pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys])
+    flags = frame.select(changed.fill_null(True)).to_series()
+    flags[0] = True
+    return np.flatnonzero(flags.to_numpy())
+
+
+def segment_sums(frame: pl.DataFrame, keys: list[str], sums: list[pl.Expr]) -> pl.DataFrame:
+    """Per-group float sums (nulls count as 0) in row order, one row per contiguous group.
+
+    Args:
+        frame: rows sorted so each ``keys`` group is contiguous, in the order to sum.
+        keys: group columns; their values at each group's first row are returned.
+        sums: named expressions evaluated on ``frame`` and summed per group.
+    """
+    starts = segment_starts(frame, keys)
+    out = frame.select(keys)[starts]
+    columns = []
+    for i in range(0, len(sums), _BATCH):
+        values = frame.select([e.cast(pl.Float64).fill_null(0.0) for e in sums[i : i + _BATCH]])
+        for series in values.iter_columns():
+            summed = np.add.reduceat(series.to_numpy(), starts) if starts.size else np.zeros(0)
+            columns.append(pl.Series(series.name, summed, dtype=pl.Float64))
+    return out.with_columns(columns)

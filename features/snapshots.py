@@ -1,0 +1,273 @@
+"""Point-in-time feature snapshots: one row per ``(asset_id, as_of)``, from data ``<= as_of``.
+
+Training (many snapshots per asset) and nightly scoring (one per asset) run the same code:
+``scoring_snapshot`` is ``build_snapshots`` over a one-point grid with the telemetry it
+reads cut to what that grid needs, and the two give bit-identical rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from forewarn.features import assemble as asm
+from forewarn.features.buckets import Grid, bucket_partials
+from forewarn.features.events import (
+    alarm_partials,
+    current_life,
+    event_features,
+    life_starts,
+    reset_times,
+    tag_lives,
+)
+from forewarn.features.labels import LabelReport, attach_labels
+from forewarn.features.lives import baseline_deviations, baseline_ends, life_at, life_running
+from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS, feature_names, label_columns
+from forewarn.features.spec import FeatureSpec, LabelSpec, seconds
+
+__all__ = [
+    "CONTEXT_COLUMNS",
+    "ID_COLUMNS",
+    "build_snapshots",
+    "feature_names",
+    "label_columns",
+    "scoring_snapshot",
+    "training_frame",
+]
+
+UTC_US = pl.Datetime("us", "UTC")
+_NUMERIC = (
+    pl.Float32,
+    pl.Float64,
+    pl.Int8,
+    pl.Int16,
+    pl.Int32,
+    pl.Int64,
+    pl.UInt8,
+    pl.UInt16,
+    pl.UInt32,
+    pl.UInt64,
+)
+
+
+def resolve_sensors(telemetry: pl.LazyFrame, spec: FeatureSpec) -> tuple[str, ...]:
+    """The spec's sensors, or every numeric telemetry column except keys and the regime."""
+    if spec.sensors is not None:
+        return spec.sensors
+    schema = telemetry.collect_schema()
+    skip = {"asset_id", "ts", spec.regime_column}
+    return tuple(c for c, t in schema.items() if c not in skip and isinstance(t, _NUMERIC))
+
+
+def _readings(
+    telemetry: pl.LazyFrame,
+    sensors: tuple[str, ...],
+    regime: str | None,
+    upto: datetime,
+    since: datetime | None,
+) -> pl.LazyFrame:
+    """Project the needed columns; missing sensors become all-null columns, not errors."""
+    names = set(telemetry.collect_schema().names())
+    cols = [
+        pl.col(s).cast(pl.Float64) if s in names else pl.lit(None, pl.Float64).alias(s)
+        for s in sensors
+    ]
+    if regime is not None and regime in names:
+        cols.append(pl.col(regime).cast(pl.String))
+    keep = pl.col("ts") <= upto
+    if since is not None:
+        keep = keep & (pl.col("ts") >= since)
+    return telemetry.filter(keep).select("asset_id", "ts", *cols).sort("asset_id", "ts")
+
+
+def _assets(assets: pl.LazyFrame) -> pl.DataFrame:
+    frame = assets.collect()
+    fill = [pl.lit(None, pl.String).alias(c) for c in CONTEXT_COLUMNS if c not in frame.columns]
+    if "installed_at" not in frame.columns:
+        fill.append(pl.lit(None, UTC_US).alias("installed_at"))
+    frame = frame.with_columns(fill)
+    return frame.select(
+        "asset_id",
+        *[pl.col(c).cast(pl.String) for c in CONTEXT_COLUMNS],
+        pl.col("installed_at").cast(UTC_US),
+    )
+
+
+def snapshot_times(start: datetime, end: datetime, every: str) -> list[datetime]:
+    """Snapshot instants ``start, start + every, …`` up to ``end`` inclusive."""
+    step = timedelta(seconds=seconds(every))
+    count = int((end - start) / step) + 1 if end >= start else 0
+    return [start + i * step for i in range(count)]
+
+
+def _snaps(
+    assets: pl.DataFrame, first_seen: pl.DataFrame, times: list[datetime], grid: Grid
+) -> pl.DataFrame:
+    """Snapshot rows for every asset known at each ``as_of`` (installed, or seen in telemetry)."""
+    grid_times = pl.DataFrame({"as_of": pl.Series(times, dtype=UTC_US)})
+    known = assets.join(first_seen, on="asset_id", how="left").with_columns(
+        since=pl.coalesce("installed_at", "first_ts")
+    )
+    rows = known.join(grid_times, how="cross").filter(pl.col("since") <= pl.col("as_of"))
+    return rows.with_columns(k=grid.k_of(pl.col("as_of").dt.epoch("us"))).sort("asset_id", "as_of")
+
+
+def build_snapshots(
+    telemetry: pl.LazyFrame,
+    events: pl.LazyFrame,
+    assets: pl.LazyFrame,
+    start: datetime,
+    end: datetime,
+    spec: FeatureSpec,
+    *,
+    since: datetime | None = None,
+) -> pl.DataFrame:
+    """Feature snapshots at ``start, start + snapshot_every, …, <= end`` for every known asset.
+
+    Args:
+        telemetry: readings (``asset_id``, ``ts``, sensors, optional regime column), any order.
+        events: failure/maintenance/alarm events (may be empty).
+        assets: ``asset_id``, ``asset_type`` and optional ``plant``, ``line``, ``installed_at``.
+        start: first snapshot instant (UTC); also the origin of the bucket grid.
+        end: last possible snapshot instant; nothing after it is read.
+        spec: the feature spec.
+        since: read telemetry from this instant only (scoring uses it to skip old data that
+            no feature of the requested snapshots needs).
+
+    Returns:
+        ``asset_id``, ``as_of``, ``asset_type``, ``plant``, ``line``, then ``feature_names``.
+    """
+    sensors = resolve_sensors(telemetry, spec)
+    grid = Grid.at(start, spec.bucket_seconds)
+    evs = events.filter(pl.col("ts") <= end).collect()
+    meta = _assets(assets)
+    resets = reset_times(evs.lazy(), spec.life_resets)
+    regime = (
+        spec.regime_column is not None and spec.regime_column in telemetry.collect_schema().names()
+    )
+    readings = tag_lives(
+        _readings(telemetry, sensors, spec.regime_column if regime else None, end, since), resets
+    )
+    readings = readings.collect()
+    first_seen = readings.group_by("asset_id").agg(pl.col("ts").min().alias("first_ts"))
+    starts = life_starts(resets, meta, first_seen)
+    baseline = spec.baseline_span is not None
+    if baseline:
+        ends = baseline_ends(readings, seconds(spec.baseline_span) * 1_000_000)
+        readings = baseline_deviations(
+            readings, ends, sensors, spec.regime_column if regime else None
+        )
+    half_lives = tuple(seconds(w) / 86_400 * spec.ewma_half_life_share for w in spec.windows)
+    partials = bucket_partials(readings, sensors, grid, half_lives, baseline, regime)
+    snaps = _snaps(meta, first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
+    frame = _features(snaps, partials, evs, resets, starts, sensors, spec, grid, half_lives, regime)
+    if baseline:
+        frame = frame.join(
+            ends, on=["asset_id", "life_id"], how="left", maintain_order="left"
+        ).with_columns(_base_ok=pl.col("as_of").dt.epoch("us") >= pl.col("base_end_us"))
+    frame = frame.with_columns(asm.sensor_columns(spec, sensors, regime) + asm.alarm_columns(spec))
+    if spec.fleet_norm:
+        frame = asm.fleet_columns(frame, spec, sensors)
+    feats = event_features(frame, evs, spec)
+    frame = frame.join(feats, on=["asset_id", "as_of"], how="left", maintain_order="left")
+    names = feature_names(spec, sensors)
+    out = frame.select(*ID_COLUMNS, *CONTEXT_COLUMNS, *[pl.col(n).cast(pl.Float64) for n in names])
+    return out.sort("asset_id", "as_of")
+
+
+def _features(
+    snaps: pl.DataFrame,
+    partials: pl.DataFrame,
+    events: pl.DataFrame,
+    resets: pl.DataFrame,
+    starts: pl.DataFrame,
+    sensors: tuple[str, ...],
+    spec: FeatureSpec,
+    grid: Grid,
+    half_lives: tuple[float, ...],
+    regime: bool,
+) -> pl.DataFrame:
+    """Join window partials, life running totals and current-life facts onto the snapshots."""
+    columns = [c for c in partials.columns if "::" in c]
+    merged = asm.merge_lives(partials, columns)
+    alarms = alarm_partials(events.lazy(), grid, spec.alarm_codes).collect()
+    merged = merged.join(alarms, on=["asset_id", "k"], how="full", coalesce=True)
+    longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
+    dense = asm.dense_grid(snaps, merged, longest)
+    windows = asm.window_features(dense, snaps, spec, grid, half_lives)
+    frame = current_life(snaps, resets, starts)
+    frame = frame.join(windows, on=["asset_id", "k"], how="left", maintain_order="left")
+    if spec.life_window:
+        running = life_running(partials, starts, sensors, grid)
+        life = life_at(frame, running)
+        frame = frame.join(life, on=["asset_id", "life_id", "k"], how="left", maintain_order="left")
+    return frame
+
+
+def scoring_snapshot(
+    telemetry: pl.LazyFrame,
+    events: pl.LazyFrame,
+    assets: pl.LazyFrame,
+    as_of: datetime,
+    spec: FeatureSpec,
+) -> pl.DataFrame:
+    """One snapshot per asset known at ``as_of`` (tonight's scoring input).
+
+    Telemetry is read from the oldest instant any feature needs: the longest window, or the
+    start of the life in force at the window's start (life and baseline features); with a
+    Parquet scan this is a predicate pushed down on ``ts``.
+    """
+    since = needed_since(events, assets, as_of, spec)
+    return build_snapshots(telemetry, events, assets, as_of, as_of, spec, since=since)
+
+
+def needed_since(
+    events: pl.LazyFrame, assets: pl.LazyFrame, as_of: datetime, spec: FeatureSpec
+) -> datetime | None:
+    """Oldest reading a snapshot at ``as_of`` can use; ``None`` when an asset's history is unbounded.
+
+    Readings of the life in force at ``as_of - longest window`` are needed for baselines of
+    the readings inside the window, and the current life's start for life features.
+    """
+    longest = timedelta(seconds=max(seconds(w) for w in spec.all_windows))
+    horizon = as_of - longest
+    evs = events.filter(pl.col("ts") <= as_of).collect()
+    meta = _assets(assets)
+    resets = reset_times(evs.lazy(), spec.life_resets)
+    if not (spec.life_window or spec.baseline_span is not None):
+        return horizon
+    probe = meta.select("asset_id", pl.lit(horizon, UTC_US).alias("as_of"))
+    starts = resets.select("asset_id", "life_id", pl.col("reset_ts").alias("life_start"))
+    life0 = meta.select(
+        "asset_id", pl.lit(0, pl.Int64).alias("life_id"), pl.col("installed_at").alias("life_start")
+    )
+    lives = current_life(probe, resets, pl.concat([life0, starts]))
+    if lives.get_column("life_start").null_count() > 0:
+        return None
+    return min(horizon, lives.get_column("life_start").min())
+
+
+def training_frame(
+    telemetry: pl.LazyFrame,
+    events: pl.LazyFrame,
+    assets: pl.LazyFrame,
+    start: datetime,
+    end: datetime,
+    spec: FeatureSpec,
+    labels: LabelSpec,
+    data_end: datetime | None = None,
+) -> tuple[pl.DataFrame, LabelReport]:
+    """Snapshots from ``start`` to ``end`` with labels, minus rows in downtime.
+
+    Args:
+        data_end: last instant the data covers (labels looking past it are unknown or
+            censored); defaults to the last telemetry ``ts``.
+
+    Returns:
+        The frame (ids, context, features, ``label_columns(labels)``) and its ``LabelReport``.
+    """
+    if data_end is None:
+        data_end = telemetry.select(pl.col("ts").max()).collect().item()
+    snaps = build_snapshots(telemetry, events, assets, start, end, spec)
+    return attach_labels(snaps, events.collect(), labels, data_end)
