@@ -22,7 +22,14 @@ import duckdb
 import polars as pl
 
 from forewarn.serving.locking import locked
-from forewarn.serving.schema import COLUMNS, empty_scores, night_key, to_utc, validate_scores
+from forewarn.serving.schema import (
+    COLUMNS,
+    UTC_US,
+    empty_scores,
+    night_key,
+    to_utc,
+    validate_scores,
+)
 
 _COLUMN_LIST = ", ".join(c.name for c in COLUMNS)
 
@@ -133,6 +140,18 @@ class ScoreStore:
         """All stored nights, oldest first."""
         frame = self._query("SELECT DISTINCT as_of FROM scores ORDER BY as_of", [])
         return [] if frame is None else frame["as_of"].to_list()
+
+    def night_summary(self) -> pl.DataFrame:
+        """Per stored night: assets, scored assets and when scoring ran, oldest first."""
+        sql = (
+            "SELECT as_of, count(*) AS assets, count(p_fail) AS scored, "
+            "max(scored_at) AS scored_at FROM scores GROUP BY as_of ORDER BY as_of"
+        )
+        frame = self._query(sql, [])
+        if frame is None:
+            schema = {"as_of": UTC_US, "assets": pl.Int64, "scored": pl.Int64, "scored_at": UTC_US}
+            return pl.DataFrame(schema=schema)
+        return frame
 
     def latest(self) -> datetime | None:
         """The most recent stored night, or None for an empty store."""

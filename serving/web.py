@@ -1,0 +1,211 @@
+"""A small read-only web page over the score store and the reports folder.
+
+Pages: tonight's list (``/``, any stored night with ``?as_of=``, filters by plant, line
+and type), one asset's history (``/asset?asset_id=``), the written reports
+(``/reports/<file>``). JSON: ``/api/nights``, ``/api/scores``, ``/api/history``.
+
+Read-only by construction: only GET/HEAD are answered, the store is opened read-only
+for each request, report files are served only from inside the reports folder, every
+value goes through Jinja2 autoescaping, and the pages carry no script at all (filters
+are a plain GET form), with a Content-Security-Policy that forbids any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from forewarn.serving import svg
+from forewarn.serving.locking import StoreLockTimeoutError
+from forewarn.serving.render import environment
+from forewarn.serving.risklist import RiskListConfig
+from forewarn.serving.schema import night_key
+from forewarn.serving.store import ScoreStore
+from forewarn.serving.web_data import ListCache, filter_list, jsonable, resolve_night
+
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+)
+REPORT_TYPES = {".html": "text/html; charset=utf-8", ".csv": "text/csv", ".xlsx": None}
+FILTERS = ("plant", "line", "asset_type")
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+class NotFoundError(Exception):
+    """A night, asset or file the request named does not exist (answered with 404)."""
+
+
+def create_app(
+    store_path: Path | str, reports_dir: Path | str, config: RiskListConfig | None = None
+) -> FastAPI:
+    """Build the read-only app.
+
+    Args:
+        store_path: the score store folder (``ScoreStore(path)``).
+        reports_dir: the folder ``report.write_report`` writes into; nothing outside it
+            is ever served.
+        config: the list rules (the same as the nightly report's, so both agree).
+    """
+    store = ScoreStore(store_path, lock_timeout_s=10)
+    reports = Path(reports_dir).resolve()
+    lists = ListCache(store, config or RiskListConfig())
+    app = FastAPI(title="forewarn risk list", docs_url=None, redoc_url=None, openapi_url=None)
+    _guard(app)
+
+    def night_or_404(as_of: str | None) -> datetime:
+        night = resolve_night(as_of, store.nights())
+        if night is None:
+            raise NotFoundError("no such night" if as_of else "the store holds no night yet")
+        return night
+
+    def report_url(night: datetime) -> str | None:
+        name = f"report_{night_key(night)}.html"
+        return f"/reports/{name}" if (reports / name).is_file() else None
+
+    @app.get("/", response_class=HTMLResponse)
+    def risk_list_page(
+        as_of: Text = None, plant: Text = None, line: Text = None, asset_type: Text = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 200,
+    ) -> HTMLResponse:  # fmt: skip
+        night = night_or_404(as_of)
+        ranked = lists.get(night)
+        chosen = {"plant": plant, "line": line, "asset_type": asset_type}
+        shown = filter_list(ranked, chosen)
+        rows = [
+            {**r, "spark": svg.sparkline(r["p_fail_history"] or [])}
+            for r in shown.head(limit).iter_rows(named=True)
+        ]
+        options = {c: sorted(ranked[c].drop_nulls().unique().to_list()) for c in FILTERS}
+        return _page(
+            "web_list.html.j2",
+            night=night, nights=store.nights(), rows=rows, total=shown.height,
+            fleet=ranked.height, options=options, chosen=chosen, limit=limit,
+            report=report_url(night), key=night_key(night),
+        )  # fmt: skip
+
+    @app.get("/asset", response_class=HTMLResponse)
+    def asset_page(
+        asset_id: Annotated[str, Query(min_length=1, max_length=200)], as_of: Text = None
+    ) -> HTMLResponse:
+        night = night_or_404(as_of)
+        row = lists.get(night).filter(pl.col("asset_id") == asset_id)
+        history = store.history(asset_id, 60, until=night)
+        if row.is_empty() and history.is_empty():
+            raise NotFoundError("no such asset")
+        chart = svg.line_chart(
+            history["as_of"].to_list(), {"probability": history["p_fail"].to_list()},
+            "Probability of failure by night", width=640, y_range=(0.0, 1.0),
+        )  # fmt: skip
+        return _page(
+            "web_asset.html.j2",
+            asset_id=asset_id, night=night, row=row.row(0, named=True) if row.height else None,
+            history=history.sort("as_of", descending=True).to_dicts(), chart=chart,
+            report=report_url(night),
+        )  # fmt: skip
+
+    @app.get("/api/nights")
+    def api_nights() -> JSONResponse:
+        nights = store.night_summary().to_dicts()
+        for n in nights:
+            n["key"], n["report"] = night_key(n["as_of"]), report_url(n["as_of"])
+        return JSONResponse(jsonable(nights))
+
+    @app.get("/api/scores")
+    def api_scores(
+        as_of: Text = None, plant: Text = None, line: Text = None, asset_type: Text = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> JSONResponse:  # fmt: skip
+        night = night_or_404(as_of)
+        chosen = {"plant": plant, "line": line, "asset_type": asset_type}
+        shown = filter_list(lists.get(night), chosen)
+        rows = shown.slice(offset, limit).to_dicts()
+        body = {"as_of": night, "total": shown.height, "offset": offset, "rows": rows}
+        return JSONResponse(jsonable(body))
+
+    @app.get("/api/history")
+    def api_history(
+        asset_id: Annotated[str, Query(min_length=1, max_length=200)],
+        n: Annotated[int, Query(ge=1, le=1000)] = 30,
+    ) -> JSONResponse:
+        history = store.history(asset_id, n)
+        if history.is_empty():
+            raise NotFoundError("no such asset")
+        return JSONResponse(jsonable(history.to_dicts()))
+
+    @app.get("/reports/{name:path}")
+    def report_file(name: str) -> FileResponse:
+        path = safe_report_path(reports, name)
+        headers = {"Content-Security-Policy": REPORT_CSP} if path.suffix == ".html" else {}
+        return FileResponse(path, media_type=REPORT_TYPES[path.suffix], headers=headers)
+
+    return app
+
+
+def safe_report_path(root: Path, name: str) -> Path:
+    """The file ``name`` inside ``root``, or ``NotFoundError``: never anything outside it.
+
+    The resolved path (symlinks followed) must lie under ``root``, be a regular file of
+    a report type, and not be a hidden temp file of a report being written.
+    """
+    candidate = (root / name).resolve()
+    if (
+        not candidate.is_relative_to(root)
+        or not candidate.is_file()
+        or candidate.suffix not in REPORT_TYPES
+        or any(part.startswith(".") for part in candidate.relative_to(root).parts)
+    ):
+        raise NotFoundError("no such report")
+    return candidate
+
+
+def _page(template: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(environment().get_template(template).render(**context))
+
+
+def _guard(app: FastAPI) -> None:
+    """Refuse every method but GET/HEAD, map errors to pages, and add security headers."""
+
+    @app.middleware("http")
+    async def read_only(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("read-only: GET only\n", status_code=405, headers={"Allow": "GET"})
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(StoreLockTimeoutError)
+    async def busy(request: Request, exc: StoreLockTimeoutError) -> Response:
+        return _error(request, 503, "the score store is being written; try again shortly")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status)
+    html = environment().get_template("web_error.html.j2").render(status=status, message=message)
+    return HTMLResponse(html, status_code=status)
+
+
+def serve(
+    store_path: Path | str, reports_dir: Path | str, host: str = "127.0.0.1", port: int = 8765
+) -> None:
+    """Run the page with uvicorn until interrupted (loopback by default: no login exists)."""
+    import uvicorn
+
+    uvicorn.run(create_app(store_path, reports_dir), host=host, port=port, log_level="warning")
