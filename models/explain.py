@@ -83,6 +83,8 @@ def describe(feature: str, value: float | str | None, median: float | None) -> s
         median: the training fleet's median of that feature, if numeric.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        if feature.startswith("hours_since_"):
+            return f"no {feature.removeprefix('hours_since_').replace('_', ' ')} on record"
         return f"{feature}: no recent data"
     if isinstance(value, str):
         return f"{feature.replace('_', ' ')} {value}"
@@ -115,6 +117,7 @@ def top_drivers(model: RiskModel, frame: pl.DataFrame, top_k: int = 5) -> list[l
         for j in order:
             if contrib[i, j] <= 0:
                 break
+            j = int(j)
             feature = model.feature_cols[j]
             value = values[i, j]
             stats = model.profile_.stats_.get(feature)

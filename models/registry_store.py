@@ -1,0 +1,86 @@
+"""MLflow client plumbing: one client per call, bound to the URI the caller passes.
+
+Only ``MlflowClient`` objects are used, never the process-global fluent state, so two
+callers with different tracking URIs in one process cannot cross wires.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+
+
+def git_commit(folder: Path | None = None) -> str | None:
+    """The checked-out commit of the code, or ``None`` outside a git checkout."""
+    try:
+        out = subprocess.run(  # nosec B603 - fixed argv, no shell
+            ["git", "rev-parse", "HEAD"],  # nosec B607
+            cwd=folder or Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def client_for(tracking_uri: str) -> MlflowClient:
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def artifact_uri(tracking_uri: str, artifact_location: str | Path | None) -> str | None:
+    """Where a new experiment keeps artifacts.
+
+    A local SQLite store without an explicit location gets ``artifacts/`` beside the
+    database (MLflow would otherwise write into the current directory); a remote
+    server decides for itself.
+    """
+    if artifact_location is None and tracking_uri.startswith("sqlite:///"):
+        artifact_location = Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
+    if artifact_location is None or "://" in str(artifact_location):
+        return None if artifact_location is None else str(artifact_location)
+    return Path(artifact_location).resolve().as_uri()
+
+
+def experiment_id_for(client: MlflowClient, name: str, artifact_uri: str | None) -> str:
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_uri)
+
+
+def finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)}
+
+
+def log_flat(
+    client: MlflowClient,
+    run_id: str,
+    metrics: dict[str, float],
+    params: dict[str, Any],
+    tags: dict[str, str],
+) -> None:
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    m = [Metric(k, v, now, 0) for k, v in finite(metrics).items()]
+    p = [Param(k, str(v)[:6000]) for k, v in params.items()]
+    t = [RunTag(k, str(v)[:5000]) for k, v in tags.items()]
+    for i in range(0, max(len(m), len(p), len(t)), 100):  # MLflow's batch limits
+        client.log_batch(run_id, m[i : i + 100], p[i : i + 100], t[i : i + 100])
+
+
+def flatten(prefix: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out |= flatten(f"{prefix}.{k}" if prefix else str(k), v)
+        return out
+    return {prefix: json.dumps(value) if isinstance(value, list | tuple) else value}
