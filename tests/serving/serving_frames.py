@@ -21,7 +21,6 @@ def scores(
     p_fail: dict[str, float | None],
     as_of: datetime = NIGHT,
     status: dict[str, str] | None = None,
-    plant: str = "North",
     drivers: Sequence[str] = ("Vibration rose 30% over 7 days",),
     **overrides: dict[str, object],
 ) -> pl.DataFrame:
@@ -31,9 +30,9 @@ def scores(
         p_fail: asset id -> probability.
         as_of: the night.
         status: asset id -> status for rows that are not plain ``scored``.
-        plant: plant of every row (override per column through ``overrides``).
         drivers: top drivers given to every scorable row.
-        overrides: column -> {asset id -> value} for any other score column.
+        overrides: column -> {asset id -> value} for any other score column
+            (plant defaults to ``North``, line to ``<plant>-L1``).
     """
     status = status or {}
     ids = list(p_fail)
@@ -49,8 +48,8 @@ def scores(
         "as_of": [as_of] * len(ids),
         "asset_id": ids,
         "asset_type": col("asset_type", lambda a: "pump"),
-        "plant": col("plant", lambda a: plant),
-        "line": col("line", lambda a: f"{plant}-L1"),
+        "plant": col("plant", lambda a: "North"),
+        "line": col("line", lambda a: f"{overrides.get('plant', {}).get(a, 'North')}-L1"),
         "p_fail": [p_fail[a] for a in ids],
         "rul_hours": col("rul_hours", lambda a: None if p_fail[a] is None else 100.0),
         "rul_low_hours": col("rul_low_hours", lambda a: None if p_fail[a] is None else 60.0),
