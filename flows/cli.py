@@ -68,7 +68,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def register() -> None:
     """Attach every command module (kept small: one module per area)."""
-    from forewarn.flows import commands_data  # noqa: F401  (registers commands on `app`)
+    from forewarn.flows import commands_data, commands_pipeline  # noqa: F401  (register commands)
 
 
 def main() -> None:

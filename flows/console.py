@@ -84,3 +84,80 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
             console.print(f"rejected rows with reasons and raw values: {rejects_path}")
     else:
         console.print("no rejected rows")
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def print_training(out: dict, tracking_uri: str) -> None:
+    """Headline metrics, the promotion decision and where the run is."""
+    console.print(f"[bold]training run[/] {out['run_id']} (experiment {out['experiment']})")
+    labels = out.get("labels", {})
+    if labels:
+        console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in labels.items()))
+    table = Table(title="Validation metrics (LightGBM vs baselines)", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in sorted(out.get("metrics", {})):
+        if key.startswith(("risk.", "rul.", "oracle.")) and not key.endswith("_s"):
+            table.add_row(key, _fmt(out["metrics"][key]))
+    if table.row_count:
+        console.print(table)
+    for task, version in out.get("versions", {}).items():
+        verdict = "champion" if out["promoted"].get(task) else "challenger"
+        console.print(f"{task}: version {version} → {verdict} ({out['decisions'].get(task)})")
+    for note in out.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"MLflow: {tracking_uri}")
+
+
+def print_scoring(out: dict) -> None:
+    """How many assets were scored, flagged and where the list is."""
+    status = ", ".join(f"{k} {v}" for k, v in sorted(out.get("status", {}).items()))
+    console.print(f"[bold]scored[/] {out['assets']:,} assets at {out['as_of']} ({status})")
+    console.print(f"models: {', '.join(f'{k} v{v}' for k, v in out['versions'].items())}")
+    console.print(f"scores: {out['parquet']}")
+    for kind, path in out.get("report", {}).items():
+        console.print(f"{kind}: {path}")
+
+
+def print_models(versions: list, tracking_uri: str) -> None:
+    """Registered versions with aliases and key metrics."""
+    if not versions:
+        console.print(f"no registered models at {tracking_uri}: run `forewarn train` first")
+        return
+    table = Table(title=f"Registered models ({tracking_uri})", title_justify="left")
+    for col in ("model", "version", "aliases", "created", "horizon", "key metrics"):
+        table.add_column(col)
+    for v in versions:
+        metrics = ", ".join(f"{k}={val:.3f}" for k, val in sorted(v.metrics.items()))
+        table.add_row(
+            v.name,
+            v.version,
+            ", ".join(v.aliases),
+            f"{v.created:%Y-%m-%d %H:%M}",
+            str(v.horizon),
+            metrics,
+        )
+    console.print(table)
+
+
+def print_demo(out: dict, settings) -> None:
+    """Where the demo's risk list, report, MLflow and Prefect state are."""
+    last = out["nights"][-1]
+    console.print()
+    console.print("[bold green]forewarn demo finished[/]")
+    console.print(f"fleet:       {out['fleet']}")
+    print_training(out["training"], settings.tracking_uri)
+    print_scoring(last)
+    console.print(f"score store: {settings.scores_dir}  (DuckDB + Parquet, plain SQL)")
+    console.print(
+        f"MLflow UI:   mlflow ui --backend-store-uri {settings.tracking_uri} "
+        "--host 127.0.0.1 --port 5000  → http://127.0.0.1:5000"
+    )
+    console.print(
+        f"Prefect UI:  PREFECT_HOME={settings.prefect_home} prefect server start "
+        "--host 127.0.0.1  → http://127.0.0.1:4200 (flow runs of this demo)"
+    )
+    console.print(f"web page:    forewarn --home {settings.home} serve  → http://127.0.0.1:8765")

@@ -5,11 +5,26 @@ quick ones directly. Nothing here imports prefect.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from forewarn.features.atomic import write_parquet_atomic
-from forewarn.features.dataset import ValidationReport, load_dataset, summarize
+from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
+from forewarn.features.durations import parse_duration
+from forewarn.features.fingerprint import fingerprint
+from forewarn.features.snapshots import ID_COLUMNS, label_columns, scoring_snapshot, training_frame
+from forewarn.flows.experiment import ExperimentConfig
+from forewarn.flows.settings import Settings
+from forewarn.models.registry import load_champion, log_and_register
+from forewarn.models.training import train_models
+from forewarn.serving.report import ReportMeta, write_report
+from forewarn.serving.risklist import build_risk_list
+from forewarn.serving.score import ScoringRules, reading_stats, score_snapshot
+from forewarn.serving.store import ScoreStore
 
 
 def _dataset_name(url: str) -> str:
@@ -37,3 +52,189 @@ def validate_and_quarantine(
     path = rejects if rejects.suffix == ".parquet" else rejects / f"{_dataset_name(url)}.parquet"
     write_parquet_atomic(dataset.rejects.collect(), path)
     return report, path
+
+
+def cut_at(dataset: Dataset, until: datetime | None) -> Dataset:
+    """The dataset as it was known at ``until`` (rows after it left out)."""
+    if until is None:
+        return dataset
+    known = pl.col("ts") <= until
+    checked = {
+        name: frame.filter(known) if name != "assets" else frame
+        for name, frame in dataset.checked.items()
+    }
+    return replace(
+        dataset,
+        telemetry=dataset.telemetry.filter(known),
+        events=dataset.events.filter(known),
+        checked=checked,
+    )
+
+
+def training_span(start: datetime, end: datetime, every: str) -> tuple[datetime, datetime]:
+    """First and last snapshot times: whole ``every`` steps inside the data's span.
+
+    Snapshots sit on multiples of ``every`` since the epoch (midnight for ``1d``), so
+    training and nightly scoring see the same kind of instants.
+    """
+    step = int(parse_duration(every).total_seconds())
+    first = datetime.fromtimestamp((int(start.timestamp()) // step + 1) * step, tz=UTC)
+    last = datetime.fromtimestamp((int(end.timestamp()) // step) * step, tz=UTC)
+    return first, last
+
+
+def build_training_frame(
+    url: str, exp: ExperimentConfig, out: Path, until: datetime | None = None
+) -> dict[str, Any]:
+    """Build the labelled snapshot frame of a dataset and write it to ``out`` (Parquet).
+
+    ``until`` trains on the data known at that time only (a backtest or the demo trains
+    on the past and scores the nights after it); later rows are left out, not rejected.
+
+    Returns:
+        A small record for the flow: frame path, row count, label report and the dataset
+        fingerprint (logged with the model).
+    """
+    dataset = cut_at(load_dataset(url), until)
+    report = summarize(dataset)
+    if report.start is None or report.end is None:
+        raise ValueError(f"{url}: no accepted telemetry to build training snapshots from")
+    first, last = training_span(report.start, report.end, exp.features.snapshot_every)
+    frame, labels = training_frame(
+        dataset.telemetry,
+        dataset.events,
+        dataset.assets,
+        first,
+        last,
+        exp.features,
+        exp.labels,
+        data_end=report.end,
+    )
+    write_parquet_atomic(frame, out)
+    return {
+        "frame": str(out),
+        "rows": frame.height,
+        "labels": asdict(labels),
+        "dataset": fingerprint(dataset, report),
+    }
+
+
+def model_features(columns: list[str], exp: ExperimentConfig) -> list[str]:
+    """Every column of a training frame except ids and labels (context columns included)."""
+    skip = {*ID_COLUMNS, *label_columns(exp.labels)}
+    return [c for c in columns if c not in skip]
+
+
+def train_and_register(
+    frame_path: str,
+    exp: ExperimentConfig,
+    settings: Settings,
+    dataset_info: dict[str, Any],
+    plot_dir: Path,
+) -> dict[str, Any]:
+    """Train, evaluate, log to MLflow and decide champion/challenger.
+
+    Returns:
+        Run id, registered versions, the promotion decisions and headline metrics.
+    """
+    frame = pl.read_parquet(frame_path)
+    features = model_features(frame.columns, exp)
+    result = train_models(frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir)
+    outcome = log_and_register(
+        result,
+        settings.tracking_uri,
+        exp.name,
+        exp.model_dump(mode="json"),
+        dataset_info,
+        artifact_location=settings.artifact_root,
+    )
+    return {
+        "run_id": outcome.run_id,
+        "versions": dict(outcome.versions),
+        "decisions": {k: d.reason for k, d in outcome.decisions.items()},
+        "promoted": {k: d.promoted for k, d in outcome.decisions.items()},
+        "metrics": {k: v for k, v in result.metrics.items() if "." in k or k.startswith("risk")},
+        "beats_baselines": dict(result.beats_baselines),
+        "notes": list(result.notes),
+    }
+
+
+def longest_window(exp: ExperimentConfig) -> str:
+    """The longest feature window: what tonight's scoring must read at least."""
+    return max(exp.features.all_windows, key=lambda w: parse_duration(w))
+
+
+def score_night(
+    url: str,
+    as_of: datetime,
+    exp: ExperimentConfig,
+    settings: Settings,
+    scored_at: datetime,
+) -> dict[str, Any]:
+    """Score every asset at ``as_of`` with the champion models and store the night.
+
+    The store write replaces that night's rows atomically, so a re-run for the same
+    ``as_of`` leaves one set of scores.
+
+    Raises:
+        NoChampionError: no champion registered (run ``forewarn train`` first).
+        FeatureMismatchError: tonight's features do not match the champion's.
+    """
+    models = load_champion(
+        settings.tracking_uri,
+        risk_name=exp.model.risk_model_name,
+        rul_name=exp.model.rul_model_name,
+    )
+    dataset = load_dataset(url, as_of=as_of)
+    snapshot = scoring_snapshot(
+        dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features
+    )
+    stats = reading_stats(dataset.telemetry, as_of, longest_window(exp))
+    rules = ScoringRules.from_config(exp.risk_list, longest_window(exp))
+    scores = score_snapshot(snapshot, stats, models, scored_at, rules)
+    path = ScoreStore(settings.scores_dir).write_night(scores)
+    counts = dict(scores.group_by("status").len().iter_rows())
+    return {
+        "as_of": as_of.isoformat(),
+        "assets": scores.height,
+        "status": counts,
+        "parquet": str(path),
+        "versions": dict(models.versions),
+    }
+
+
+def sensor_history(url: str, assets: list[str], as_of: datetime, days: int) -> pl.DataFrame:
+    """Recent readings of a few assets, for the report's per-asset sensor trends."""
+    telemetry = load_dataset(url, as_of=as_of).telemetry
+    since = as_of - timedelta(days=days)
+    return (
+        telemetry.filter(
+            pl.col("asset_id").is_in(assets) & (pl.col("ts") > since) & (pl.col("ts") <= as_of)
+        )
+        .sort("asset_id", "ts")
+        .collect()
+    )
+
+
+def write_night_report(
+    url: str | None, as_of: datetime, exp: ExperimentConfig, settings: Settings
+) -> dict[str, Any]:
+    """Rank one stored night and write the planners' CSV/XLSX and HTML report."""
+    store = ScoreStore(settings.scores_dir)
+    scores = store.night(as_of)
+    if scores.height == 0:
+        raise LookupError(
+            f"no scores stored for {as_of.isoformat()}: run `forewarn score --as-of ...` first"
+        )
+    history = store.history_for(as_of, exp.risk_list.trend_nights)
+    ranked = build_risk_list(scores, history, exp.risk_list)
+    top = ranked.filter(pl.col("risk_rank") <= 10)["asset_id"].to_list()
+    sensors = sensor_history(url, top, as_of, days=14) if url else None
+    meta = ReportMeta(
+        config=exp.risk_list,
+        dataset=url,
+        data_start=sensors["ts"].min() if sensors is not None and sensors.height else None,
+        data_end=sensors["ts"].max() if sensors is not None and sensors.height else None,
+    )
+    paths = write_report(ranked, history, settings.reports_dir, sensors, meta)
+    return {k: str(v) for k, v in asdict(paths).items() if v is not None}

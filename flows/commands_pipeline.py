@@ -1,0 +1,182 @@
+"""Pipeline commands: train, score, report, models, demo, config."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from forewarn.flows import console
+from forewarn.flows.cli import app, parse_time, settings_of
+from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
+
+ExperimentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Experiment name in experiments/ or a path to a TOML/YAML file.",
+        show_default="default",
+    ),
+]
+
+config_app = typer.Typer(help="Inspect experiment configs.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("schema", epilog="Example: [bold]forewarn config schema > schema.json[/]")
+def config_schema() -> None:
+    """Print the JSON schema of experiment files (every key, type and default)."""
+    typer.echo(schema_json())
+
+
+@config_app.command("show", epilog="Example: [bold]forewarn config show short_horizon[/]")
+def config_show(name: Annotated[str | None, typer.Argument(help="Experiment.")] = None) -> None:
+    """Load, check and print an experiment with every default filled in."""
+    try:
+        exp = load_experiment(name)
+    except ConfigError as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    typer.echo(exp.model_dump_json(indent=2))
+
+
+def _fail_on(exc: Exception) -> None:
+    """Print a failed flow's error (it names the step) and exit non-zero."""
+    from forewarn.flows.tasks import StepFailedError
+
+    if isinstance(exc, StepFailedError):
+        hint = None
+        if "run `forewarn train` first" in str(exc):
+            hint = "train a model first: forewarn train --data DATA"
+        console.fail(str(exc), hint)
+        raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
+    raise exc
+
+
+@app.command(
+    epilog=(
+        "Example: [bold]forewarn train --data .forewarn/data/fleet -c short_horizon[/]\n\n"
+        "Runs the training flow: validate → training frame → train + evaluate → MLflow → "
+        "promotion (champion only if it beats the current one)."
+    )
+)
+def train(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Option(help="Dataset folder or fsspec URL.")],
+    config: ExperimentOption = None,
+    until: Annotated[
+        str | None, typer.Option(help="Train on data known at this time only.")
+    ] = None,
+    max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+) -> None:
+    """Train failure-risk and RUL models and register them in MLflow."""
+    from forewarn.flows.training import training_flow
+
+    settings = settings_of(ctx)
+    try:
+        out = training_flow(
+            data, config, str(settings.home), parse_time(until, "--until"), max_reject_share
+        )
+    except Exception as exc:  # the flow names the failing step
+        _fail_on(exc)
+        return
+    console.print_training(out, settings.tracking_uri)
+
+
+@app.command(
+    epilog=(
+        "Example: [bold]forewarn score --data tonight/ --as-of 2025-08-28[/]\n\n"
+        "Idempotent per --as-of: a re-run replaces that night's scores."
+    )
+)
+def score(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Option(help="Dataset folder or fsspec URL.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Scoring time (UTC).", show_default="today 00:00 UTC")
+    ] = None,
+    config: ExperimentOption = None,
+    report: Annotated[bool, typer.Option(help="Also write the risk list and report.")] = True,
+    max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+) -> None:
+    """Score every asset with the champion models and store tonight's risk list."""
+    from forewarn.flows.scoring import scoring_flow
+
+    settings = settings_of(ctx)
+    when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    try:
+        out = scoring_flow(data, when, config, str(settings.home), max_reject_share, report)
+    except Exception as exc:
+        _fail_on(exc)
+        return
+    console.print_scoring(out)
+
+
+@app.command(epilog="Example: [bold]forewarn report --as-of 2025-08-28 --data fleet/[/]")
+def report(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option(help="Night to report (default: latest).")] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Dataset, for sensor trends in the asset details.")
+    ] = None,
+    config: ExperimentOption = None,
+) -> None:
+    """Write the ranked risk list (CSV, XLSX) and the HTML report for one stored night."""
+    from forewarn.flows.steps import write_night_report
+    from forewarn.serving.store import ScoreStore
+
+    settings = settings_of(ctx)
+    when = parse_time(as_of, "--as-of") or ScoreStore(settings.scores_dir).latest()
+    if when is None:
+        console.fail("the score store is empty", "run `forewarn score --data DATA` first")
+        raise typer.Exit(2)
+    try:
+        paths = write_night_report(data, when, load_experiment(config), settings)
+    except (LookupError, ConfigError) as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    for kind, path in paths.items():
+        console.console.print(f"{kind}: {path}")
+
+
+@app.command(epilog="Example: [bold]forewarn models[/]")
+def models(ctx: typer.Context) -> None:
+    """List registered model versions, their aliases and key metrics."""
+    from forewarn.models.registry import list_models
+
+    settings = settings_of(ctx)
+    console.print_models(list_models(settings.tracking_uri), settings.tracking_uri)
+
+
+@app.command(
+    epilog=(
+        "Example: [bold]forewarn demo --assets 300 --days 240[/]\n\n"
+        "Generates a fleet in <home>/data/demo-fleet, trains, scores the last nights, "
+        "writes the report and prints where everything is."
+    )
+)
+def demo(
+    ctx: typer.Context,
+    assets: Annotated[int, typer.Option(min=20, help="Fleet size.")] = 300,
+    days: Annotated[int, typer.Option(min=60, help="Days of history.")] = 240,
+    nights: Annotated[int, typer.Option(min=1, max=30, help="Nights to score.")] = 7,
+    seed: Annotated[int, typer.Option(help="Fleet seed.")] = 7,
+    config: ExperimentOption = None,
+) -> None:
+    """Run the whole platform on a synthetic fleet: generate, train, score, report."""
+    from forewarn.flows.demo import demo_flow
+
+    settings = settings_of(ctx)
+    console.console.print(
+        f"forewarn demo: {assets} assets x {days} days hourly, workspace {settings.home}"
+    )
+    try:
+        out = demo_flow(str(settings.home), assets, days, nights, seed, config)
+    except Exception as exc:
+        _fail_on(exc)
+        return
+    console.print_demo(out, settings)

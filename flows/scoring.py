@@ -1,0 +1,42 @@
+"""The nightly scoring flow: validate → snapshot → champion → scores → risk list + report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow
+
+from forewarn.flows.experiment import load_experiment
+from forewarn.flows.settings import load_settings
+from forewarn.flows.tasks import run_step, score_night, write_report
+from forewarn.flows.training import validated
+
+
+@flow(
+    name="forewarn-scoring",
+    flow_run_name="scoring-{as_of}",
+    log_prints=False,
+    validate_parameters=False,
+)
+def scoring_flow(
+    data: str,
+    as_of: datetime,
+    experiment: str | None = None,
+    home: str | None = None,
+    max_reject_share: float | None = None,
+    report: bool = True,
+) -> dict[str, Any]:
+    """Score every asset at ``as_of`` and write that night's risk list and report.
+
+    Idempotent per ``as_of``: a re-run replaces the night's scores and report files.
+    """
+    settings = load_settings(home=home)
+    exp = run_step("load experiment config", load_experiment, experiment)
+    validated(data, settings, as_of, max_reject_share)
+    scored = run_step("score the fleet", score_night, data, as_of, exp, settings, datetime.now(UTC))
+    if report:
+        scored["report"] = run_step(
+            "write risk list and report", write_report, data, as_of, exp, settings
+        )
+    return scored

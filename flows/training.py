@@ -1,0 +1,87 @@
+"""The training flow: validate → training frame → train + evaluate → MLflow → promotion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow
+
+from forewarn.features.dataset import ValidationReport
+from forewarn.flows.experiment import load_experiment
+from forewarn.flows.settings import Settings, load_settings
+from forewarn.flows.tasks import (
+    StepFailedError,
+    build_training_frame,
+    run_step,
+    train_and_register,
+    validate_data,
+)
+
+
+class TooManyRejectsError(ValueError):
+    """The share of rejected rows passed the configured threshold."""
+
+
+def reject_gate(report: ValidationReport, threshold: float) -> None:
+    """Stop a run whose input lost more than ``threshold`` of any table to quarantine."""
+    table, share = report.worst_share()
+    if share > threshold:
+        raise TooManyRejectsError(
+            f"{100 * share:.2f}% of table '{table}' was rejected (threshold "
+            f"{100 * threshold:.2f}%); see `forewarn validate {report.url}` for the reasons"
+        )
+
+
+def validated(data: str, settings: Settings, as_of: datetime | None, threshold: float | None):
+    """Validate (writing rejects) and apply the reject gate; the first step of every flow."""
+    report, _ = run_step("validate data", validate_data, data, as_of, settings.rejects_dir)
+    limit = settings.reject_threshold if threshold is None else threshold
+    run_step("validate data", reject_gate, report, limit)
+    return report
+
+
+@flow(name="forewarn-training", log_prints=False, validate_parameters=False)
+def training_flow(
+    data: str,
+    experiment: str | None = None,
+    home: str | None = None,
+    until: datetime | None = None,
+    max_reject_share: float | None = None,
+) -> dict[str, Any]:
+    """Train risk and RUL models on a dataset and register them (challenger/champion).
+
+    Args:
+        data: dataset folder or fsspec URL.
+        experiment: experiment name or path (default ``experiments/default.toml``).
+        home: workspace folder (default from settings).
+        until: train only on data known at this time.
+        max_reject_share: reject gate (default from settings).
+    """
+    settings = load_settings(home=home)
+    exp = run_step("load experiment config", load_experiment, experiment)
+    validated(data, settings, None, max_reject_share)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run_dir = settings.home / "runs" / f"{exp.name}-{stamp}"
+    built = run_step(
+        "build training frame",
+        build_training_frame,
+        data,
+        exp,
+        run_dir / "training_frame.parquet",
+        until,
+    )
+    info = {**built["dataset"], "labels": built["labels"], "until": until and until.isoformat()}
+    outcome = run_step(
+        "train, evaluate and register",
+        train_and_register,
+        built["frame"],
+        exp,
+        settings,
+        info,
+        run_dir / "plots",
+    )
+    return {"experiment": exp.name, "frame": built["frame"], "labels": built["labels"], **outcome}
+
+
+__all__ = ["StepFailedError", "TooManyRejectsError", "training_flow"]

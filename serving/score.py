@@ -1,0 +1,164 @@
+"""Tonight's scores: snapshot → champion models → statuses, ranks and drivers.
+
+Every asset in the assets table gets a row, so none is dropped silently: assets the
+model cannot score (no readings in the scoring window, an asset type the model never
+saw) are kept as ``unscorable`` with the reason; stale and short-history assets are
+scored but flagged, never silently treated as healthy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from forewarn.features.durations import hours
+from forewarn.models.champion import ChampionModels
+from forewarn.serving.risklist import RiskListConfig
+from forewarn.serving.schema import SCORE_SCHEMA, validate_scores
+
+UTC_US = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    """When an asset is flagged rather than scored plainly.
+
+    Attributes:
+        lookback: the scoring window; an asset with no reading inside it is unscorable.
+        min_readings: fewer readings than this in the window marks ``short_history``.
+        stale_after_hours: no reading for longer than this marks ``stale``.
+        explain_top: how many of the highest-risk assets get driver sentences
+            (explanations are slow per row; planners read the top of the list).
+    """
+
+    lookback: str = "30d"
+    min_readings: int = 24
+    stale_after_hours: float = 48.0
+    explain_top: int = 50
+
+    @classmethod
+    def from_config(cls, cfg: RiskListConfig, lookback: str) -> ScoringRules:
+        return cls(
+            lookback=lookback, stale_after_hours=cfg.stale_after_hours, explain_top=cfg.top_n
+        )
+
+
+def reading_stats(telemetry: pl.LazyFrame, as_of: datetime, lookback: str) -> pl.DataFrame:
+    """Per asset: last reading time and number of readings in ``(as_of - lookback, as_of]``.
+
+    Reads only the scoring window (a predicate on ``ts`` that Parquet scans push down);
+    readings after ``as_of`` are ignored so a late extract cannot leak into tonight.
+    """
+    since = as_of - timedelta(hours=hours(lookback))
+    return (
+        telemetry.filter((pl.col("ts") > since) & (pl.col("ts") <= as_of))
+        .group_by("asset_id")
+        .agg(pl.col("ts").max().alias("last_ts"), pl.len().alias("n_readings"))
+        .collect()
+    )
+
+
+def _known_types(models: ChampionModels) -> list[str] | None:
+    levels = getattr(models.risk, "encoder_", None)
+    return None if levels is None else levels.levels_.get("asset_type")
+
+
+def assign_status(
+    snapshot: pl.DataFrame, stats: pl.DataFrame, known_types: list[str] | None, rules: ScoringRules
+) -> pl.DataFrame:
+    """Add ``data_freshness_hours``, ``status`` and ``status_reason`` to the snapshot."""
+    frame = snapshot.join(stats, on="asset_id", how="left")
+    fresh = (pl.col("as_of") - pl.col("last_ts")).dt.total_seconds() / 3600.0
+    unknown_type = (
+        ~pl.col("asset_type").is_in(known_types) if known_types is not None else pl.lit(False)
+    )
+    status = (
+        pl.when(pl.col("last_ts").is_null())
+        .then(pl.lit("unscorable"))
+        .when(unknown_type.fill_null(True))
+        .then(pl.lit("unscorable"))
+        .when(fresh > rules.stale_after_hours)
+        .then(pl.lit("stale"))
+        .when(pl.col("n_readings") < rules.min_readings)
+        .then(pl.lit("short_history"))
+        .otherwise(pl.lit("scored"))
+    )
+    reason = (
+        pl.when(pl.col("last_ts").is_null())
+        .then(pl.lit(f"no telemetry in the last {rules.lookback}"))
+        .when(unknown_type.fill_null(True))
+        .then(pl.format("asset type '{}' is unknown to the model", pl.col("asset_type")))
+        .when(fresh > rules.stale_after_hours)
+        .then(pl.format("no reading for {} h", fresh.round(1)))
+        .when(pl.col("n_readings") < rules.min_readings)
+        .then(
+            pl.format(
+                "only {} readings in the last {}", pl.col("n_readings"), pl.lit(rules.lookback)
+            )
+        )
+        .otherwise(pl.lit(None, pl.String))
+    )
+    return frame.with_columns(
+        fresh.alias("data_freshness_hours"), status.alias("status"), reason.alias("status_reason")
+    ).drop("last_ts", "n_readings")
+
+
+def _drivers(models: ChampionModels, rows: pl.DataFrame, top_k: int) -> pl.DataFrame:
+    if rows.height == 0:
+        return pl.DataFrame(schema={"asset_id": pl.String, "top_drivers": pl.List(pl.String)})
+    sentences = models.explain(rows, top_k=top_k)
+    return pl.DataFrame(
+        {"asset_id": rows["asset_id"], "top_drivers": sentences},
+        schema={"asset_id": pl.String, "top_drivers": pl.List(pl.String)},
+    )
+
+
+def score_snapshot(
+    snapshot: pl.DataFrame,
+    stats: pl.DataFrame,
+    models: ChampionModels,
+    scored_at: datetime,
+    rules: ScoringRules,
+    top_k: int = 5,
+) -> pl.DataFrame:
+    """Score one night's snapshot into the score-frame schema (``serving.schema``).
+
+    Args:
+        snapshot: ``scoring_snapshot`` output, one row per asset at one ``as_of``.
+        stats: ``reading_stats`` for the same ``as_of``.
+        models: the champion risk and RUL models.
+        scored_at: when this run happened (provenance; passed in, never read from a clock).
+        rules: status and explanation rules.
+        top_k: driver sentences per explained asset.
+
+    Raises:
+        FeatureMismatchError: the snapshot lacks features the models need (the message
+            names them).
+    """
+    frame = assign_status(snapshot, stats, _known_types(models), rules)
+    scorable = frame.filter(pl.col("status") != "unscorable")
+    preds = models.predict(scorable).drop("asset_id").with_columns(scorable["asset_id"])
+    top = (
+        scorable.with_columns(preds["p_fail"])
+        .sort("p_fail", descending=True, nulls_last=True)
+        .head(rules.explain_top)
+        .drop("p_fail")
+    )
+    drivers = _drivers(models, top, top_k)
+    versions = [f"{name} v{version}" for name, version in models.versions.items()]
+    out = (
+        frame.join(preds, on="asset_id", how="left")
+        .join(drivers, on="asset_id", how="left")
+        .with_columns(
+            pl.col("top_drivers").fill_null(pl.lit([], pl.List(pl.String))),
+            pl.lit(versions[0] if versions else None, pl.String).alias("risk_model_version"),
+            pl.lit(versions[1] if len(versions) > 1 else None, pl.String).alias(
+                "rul_model_version"
+            ),
+            pl.lit(hours(models.horizon)).alias("horizon_hours"),
+            pl.lit(scored_at).cast(UTC_US).alias("scored_at"),
+        )
+    )
+    return validate_scores(out.select(SCORE_SCHEMA.names()))
