@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from forewarn.features.buckets import ADDITIVE, Grid
-from forewarn.features.exact import segment_sums
+from forewarn.features.exact import div, segment_sums
 from forewarn.features.naming import stat_name
 from forewarn.features.spec import LIFE, LIFE_STATS, FeatureSpec, seconds
 from forewarn.features.windows import hours_since, stats_exprs, window_partials, z_exprs
@@ -132,10 +132,10 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
         for w in spec.windows:
             f = lambda p, s=s, w=w: pl.col(f"_fleet_W{w}|{p}::{s}")  # noqa: E731
             n, sx = f("n"), f("sx")
-            std = ((f("sxx") - sx * sx / n) / (n - 1)).clip(lower_bound=0.0).sqrt()
+            std = div(f("sxx") - div(sx * sx, n), n - 1).clip(lower_bound=0.0).sqrt()
             ok = (n >= 2) & (std > 0)
             norms += [
-                pl.when(ok).then(sx / n).alias(f"_fm_{w}|{s}"),
+                pl.when(ok).then(div(sx, n)).alias(f"_fm_{w}|{s}"),
                 pl.when(ok).then(1.0 / std).alias(f"_fi_{w}|{s}"),
             ]
     pooled = pooled.select("as_of", "asset_type", *norms)
@@ -148,7 +148,7 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
     for s in sensors:
         for w in spec.windows:
             n = pl.col(f"W{w}|n::{s}")
-            mean = pl.when(n > 0).then(pl.col(f"W{w}|sx::{s}") / n)
+            mean = pl.when(n > 0).then(div(pl.col(f"W{w}|sx::{s}"), n))
             z = (mean - pl.col(f"_fm_{w}|{s}")) * pl.col(f"_fi_{w}|{s}")
             exprs.append(z.alias(stat_name(s, "z_fleet", w)))
     return joined.with_columns(exprs)

@@ -10,12 +10,13 @@ split, so "current life" statistics start exactly at the reset.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
-from forewarn.features.exact import segment_sums
+from forewarn.features.exact import div, segment_sums
 
 US_PER_DAY = 86_400_000_000
 
@@ -90,7 +91,7 @@ def sensor_partials(
         (u * x).alias(col("sux", sensor)),
     ]
     for i, h in enumerate(half_lives_days):
-        weight = pl.lit(2.0).pow(u / h)
+        weight = (u * (math.log(2.0) / h)).exp()
         sums += [(weight * x).alias(col(f"ew{i}", sensor)), weight.alias(col(f"ewn{i}", sensor))]
     for flag, name in ((baseline, "zb"), (regime, "zr")):
         if flag:
@@ -122,7 +123,7 @@ def bucket_partials(
     # Leakage guard: a bucket only holds readings with ts <= its end, the snapshot time.
     ts_us = pl.col("ts").dt.epoch("us")
     tagged = readings.with_columns(_ts_us=ts_us, k=grid.k_of(ts_us)).with_columns(
-        _u=(pl.col("_ts_us") - grid.end_us(pl.col("k"))).cast(pl.Float64) / US_PER_DAY
+        _u=div((pl.col("_ts_us") - grid.end_us(pl.col("k"))).cast(pl.Float64), US_PER_DAY)
     )
     keys = ["asset_id", "life_id", "k"]
     exact, sums = [], []

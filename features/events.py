@@ -6,12 +6,16 @@ each asset's history into lives; "current life" windows and healthy baselines fo
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 
 from forewarn.features.buckets import Grid
+from forewarn.features.exact import div
 from forewarn.features.spec import FeatureSpec
 
 US_PER_HOUR = 3_600_000_000
+UTC_US = pl.Datetime("us", "UTC")
 
 
 def assert_sorted(frame: pl.DataFrame, by: list[str], on: str) -> None:
@@ -37,59 +41,65 @@ def asof(
     )
 
 
-def reset_times(events: pl.LazyFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
-    """Distinct reset instants per asset, numbered 1.. (life ``n`` starts at reset ``n``)."""
-    resets = (
-        events.filter(pl.col("kind").is_in(list(kinds)))
-        .select("asset_id", pl.col("ts").alias("reset_ts"))
-        .unique()
-        .sort("asset_id", "reset_ts")
-        .collect()
-    )
-    return resets.with_columns(
-        life_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("asset_id")
-    )
+NO_INSTALL = datetime(1900, 1, 1, tzinfo=UTC)
+"""Stand-in install time of assets without ``installed_at``: their first life has no start."""
 
 
-def tag_lives(readings: pl.LazyFrame, resets: pl.DataFrame) -> pl.LazyFrame:
-    """Add ``life_id`` to readings sorted by ``(asset_id, ts)``.
+def life_bounds(events: pl.LazyFrame, assets: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
+    """Instants that start a life, numbered from 0 per asset: the install, then each reset.
+
+    Readings before the install belong to life -1 (pre-install: in fixed windows, never in
+    a life window). Assets without ``installed_at`` start life 0 at ``NO_INSTALL``.
+    """
+    resets = events.filter(pl.col("kind").is_in(list(kinds))).select(
+        "asset_id", pl.col("ts").alias("bound")
+    )
+    installs = assets.lazy().select(
+        "asset_id", pl.col("installed_at").fill_null(pl.lit(NO_INSTALL, UTC_US)).alias("bound")
+    )
+    bounds = pl.concat([installs, resets]).unique().sort("asset_id", "bound").collect()
+    return bounds.with_columns(life_id=pl.int_range(0, pl.len(), dtype=pl.Int64).over("asset_id"))
+
+
+def tag_lives(readings: pl.LazyFrame, bounds: pl.DataFrame) -> pl.LazyFrame:
+    """Add ``life_id`` to readings sorted by ``(asset_id, ts)`` (the caller sorts them).
 
     A reading at the very instant of a reset still belongs to the life that reset ends.
     """
-    right = resets.lazy().select("asset_id", pl.col("reset_ts").alias("ts"), "life_id")
+    right = bounds.lazy().select("asset_id", pl.col("bound").alias("ts"), "life_id")
     joined = readings.join_asof(
-        right, on="ts", by="asset_id", strategy="backward", allow_exact_matches=False
+        right,
+        on="ts",
+        by="asset_id",
+        strategy="backward",
+        allow_exact_matches=False,
+        check_sortedness=False,
     )
-    return joined.with_columns(pl.col("life_id").fill_null(0))
+    return joined.with_columns(pl.col("life_id").fill_null(-1))
 
 
-def life_starts(
-    resets: pl.DataFrame, assets: pl.DataFrame, first_seen: pl.DataFrame
-) -> pl.DataFrame:
-    """Start of every life: the reset instant, or for life 0 ``installed_at``/first reading."""
-    install = assets.select("asset_id", "installed_at").join(
-        first_seen, on="asset_id", how="full", coalesce=True
+def life_starts(bounds: pl.DataFrame, first_seen: pl.DataFrame) -> pl.DataFrame:
+    """Start of every life: its bound, or the first reading where no install is recorded."""
+    joined = bounds.join(first_seen, on="asset_id", how="left")
+    start = (
+        pl.when(pl.col("bound") == NO_INSTALL).then(pl.col("first_ts")).otherwise(pl.col("bound"))
     )
-    life0 = install.select(
-        "asset_id",
-        pl.lit(0, pl.Int64).alias("life_id"),
-        pl.coalesce("installed_at", "first_ts").alias("life_start"),
+    return joined.select("asset_id", "life_id", start.alias("life_start")).sort(
+        "asset_id", "life_id"
     )
-    later = resets.select("asset_id", "life_id", pl.col("reset_ts").alias("life_start"))
-    return pl.concat([life0, later]).sort("asset_id", "life_id")
 
 
-def current_life(snaps: pl.DataFrame, resets: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
-    """Add the current ``life_id`` and ``life_start`` at each snapshot (resets at ``as_of`` count)."""
-    # Leakage guard: only resets with ts <= as_of are matched.
-    right = resets.select("asset_id", pl.col("reset_ts").alias("as_of"), "life_id")
+def current_life(snaps: pl.DataFrame, bounds: pl.DataFrame, starts: pl.DataFrame) -> pl.DataFrame:
+    """Add the current ``life_id`` and ``life_start`` per snapshot (resets at ``as_of`` count)."""
+    # Leakage guard: only bounds with ts <= as_of are matched.
+    right = bounds.select("asset_id", pl.col("bound").alias("as_of"), "life_id")
     tagged = asof(snaps, right, on="as_of", by=["asset_id"], exact=True)
-    tagged = tagged.with_columns(pl.col("life_id").fill_null(0))
+    tagged = tagged.with_columns(pl.col("life_id").fill_null(-1))
     return tagged.join(starts, on=["asset_id", "life_id"], how="left")
 
 
 def _hours(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
-    return (later - earlier).dt.total_microseconds().cast(pl.Float64) / US_PER_HOUR
+    return div((later - earlier).dt.total_microseconds().cast(pl.Float64), US_PER_HOUR)
 
 
 def _last_event(snaps: pl.DataFrame, events: pl.DataFrame, name: str, count: bool) -> pl.DataFrame:

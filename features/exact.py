@@ -42,3 +42,14 @@ def segment_sums(frame: pl.DataFrame, keys: list[str], sums: list[pl.Expr]) -> p
             summed = np.add.reduceat(series.to_numpy(), starts) if starts.size else np.zeros(0)
             columns.append(pl.Series(series.name, summed, dtype=pl.Float64))
     return out.with_columns(columns)
+
+
+def div(a: pl.Expr, b: pl.Expr | float) -> pl.Expr:
+    """``a / b`` rounded the same way on every path: ``a`` times the reciprocal of ``b``.
+
+    Polars divides a many-row column by a literal (or a broadcast column) through its
+    reciprocal, but a one-row column exactly, so plain ``/`` would make a one-asset scoring
+    run differ from training in the last bit. ``1 / b`` and ``a * r`` round identically
+    everywhere.
+    """
+    return a * (1.0 / b)

@@ -13,6 +13,7 @@ from datetime import datetime
 import polars as pl
 
 from forewarn.features.events import asof, assert_sorted
+from forewarn.features.exact import div
 from forewarn.features.naming import label_columns
 from forewarn.features.spec import LabelSpec, seconds
 
@@ -80,7 +81,7 @@ def label_frame(
         )
     censored = pl.col("_next").is_null()
     until = pl.when(censored).then(pl.lit(data_end)).otherwise(pl.col("_next"))
-    rul = ((until - pl.col("as_of")).dt.total_microseconds().cast(pl.Float64) / US_PER_HOUR).clip(
+    rul = div((until - pl.col("as_of")).dt.total_microseconds().cast(pl.Float64), US_PER_HOUR).clip(
         lower_bound=0.0
     )
     if labels.rul_cap is not None:

@@ -13,7 +13,7 @@ import polars as pl
 
 from forewarn.features.buckets import US_PER_DAY, Grid
 from forewarn.features.events import asof
-from forewarn.features.exact import segment_sums
+from forewarn.features.exact import div, segment_sums
 
 LIFE_PREFIX = "WLIFE|"
 _CUM_SUM = ("n", "sx", "sxx", "zb_s", "zb_n", "zr_s", "zr_n")
@@ -44,7 +44,7 @@ def life_running(
         "asset_id", "life_id", "k"
     )
     start_us = pl.col("life_start").dt.epoch("us")
-    delta = (grid.end_us(pl.col("k")) - start_us).cast(pl.Float64) / US_PER_DAY
+    delta = div((grid.end_us(pl.col("k")) - start_us).cast(pl.Float64), US_PER_DAY)
     frame = frame.with_columns([e for s in sensors for e in _moments(s, delta)])
     life = ["asset_id", "life_id"]
     running = []
@@ -101,7 +101,7 @@ def _baseline_stats(base: pl.DataFrame, by: list[str], sensors: tuple[str, ...])
     stats = pl.concat([counts, sums.drop(by)], how="horizontal").with_columns(
         [
             pl.when(pl.col(f"_n::{s}") > 0)
-            .then(pl.col(f"_m::{s}") / pl.col(f"_n::{s}"))
+            .then(div(pl.col(f"_m::{s}"), pl.col(f"_n::{s}")))
             .alias(f"_m::{s}")
             for s in sensors
         ]
@@ -112,7 +112,7 @@ def _baseline_stats(base: pl.DataFrame, by: list[str], sensors: tuple[str, ...])
     )
     std = [
         pl.when(pl.col(f"_n::{s}") >= 2)
-        .then((pl.col(f"_s::{s}") / (pl.col(f"_n::{s}") - 1)).sqrt())
+        .then(div(pl.col(f"_s::{s}"), pl.col(f"_n::{s}") - 1).sqrt())
         .alias(f"_s::{s}")
         for s in sensors
     ]
@@ -144,7 +144,7 @@ def baseline_deviations(
         stats = _baseline_stats(base, by, sensors)
         z = [
             pl.when(pl.col(f"_s::{s}") > 0)
-            .then((pl.col(s) - pl.col(f"_m::{s}")) / pl.col(f"_s::{s}"))
+            .then(div(pl.col(s) - pl.col(f"_m::{s}"), pl.col(f"_s::{s}")))
             .alias(f"_{kind}::{s}")
             for s in sensors
         ]

@@ -15,10 +15,11 @@ from forewarn.features import assemble as asm
 from forewarn.features.buckets import Grid, bucket_partials
 from forewarn.features.events import (
     alarm_partials,
+    NO_INSTALL,
     current_life,
     event_features,
+    life_bounds,
     life_starts,
-    reset_times,
     tag_lives,
 )
 from forewarn.features.labels import LabelReport, attach_labels
@@ -142,16 +143,16 @@ def build_snapshots(
     grid = Grid.at(start, spec.bucket_seconds)
     evs = events.filter(pl.col("ts") <= end).collect()
     meta = _assets(assets)
-    resets = reset_times(evs.lazy(), spec.life_resets)
+    bounds = life_bounds(evs.lazy(), meta, spec.life_resets)
     regime = (
         spec.regime_column is not None and spec.regime_column in telemetry.collect_schema().names()
     )
     readings = tag_lives(
-        _readings(telemetry, sensors, spec.regime_column if regime else None, end, since), resets
+        _readings(telemetry, sensors, spec.regime_column if regime else None, end, since), bounds
     )
     readings = readings.collect()
     first_seen = readings.group_by("asset_id").agg(pl.col("ts").min().alias("first_ts"))
-    starts = life_starts(resets, meta, first_seen)
+    starts = life_starts(bounds, first_seen)
     baseline = spec.baseline_span is not None
     if baseline:
         ends = baseline_ends(readings, seconds(spec.baseline_span) * 1_000_000)
@@ -161,7 +162,7 @@ def build_snapshots(
     half_lives = tuple(seconds(w) / 86_400 * spec.ewma_half_life_share for w in spec.windows)
     partials = bucket_partials(readings, sensors, grid, half_lives, baseline, regime)
     snaps = _snaps(meta, first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
-    frame = _features(snaps, partials, evs, resets, starts, sensors, spec, grid, half_lives, regime)
+    frame = _features(snaps, partials, evs, bounds, starts, sensors, spec, grid, half_lives, regime)
     if baseline:
         frame = frame.join(
             ends, on=["asset_id", "life_id"], how="left", maintain_order="left"
@@ -180,7 +181,7 @@ def _features(
     snaps: pl.DataFrame,
     partials: pl.DataFrame,
     events: pl.DataFrame,
-    resets: pl.DataFrame,
+    bounds: pl.DataFrame,
     starts: pl.DataFrame,
     sensors: tuple[str, ...],
     spec: FeatureSpec,
@@ -196,7 +197,7 @@ def _features(
     longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
     dense = asm.dense_grid(snaps, merged, longest)
     windows = asm.window_features(dense, snaps, spec, grid, half_lives)
-    frame = current_life(snaps, resets, starts)
+    frame = current_life(snaps, bounds, starts)
     frame = frame.join(windows, on=["asset_id", "k"], how="left", maintain_order="left")
     if spec.life_window:
         running = life_running(partials, starts, sensors, grid)
@@ -225,25 +226,22 @@ def scoring_snapshot(
 def needed_since(
     events: pl.LazyFrame, assets: pl.LazyFrame, as_of: datetime, spec: FeatureSpec
 ) -> datetime | None:
-    """Oldest reading a snapshot at ``as_of`` can use; ``None`` when an asset's history is unbounded.
+    """Oldest reading a snapshot at ``as_of`` needs; ``None`` when some history is unbounded.
 
     Readings of the life in force at ``as_of - longest window`` are needed for baselines of
     the readings inside the window, and the current life's start for life features.
     """
     longest = timedelta(seconds=max(seconds(w) for w in spec.all_windows))
     horizon = as_of - longest
-    evs = events.filter(pl.col("ts") <= as_of).collect()
-    meta = _assets(assets)
-    resets = reset_times(evs.lazy(), spec.life_resets)
     if not (spec.life_window or spec.baseline_span is not None):
         return horizon
+    meta = _assets(assets)
+    bounds = life_bounds(events.filter(pl.col("ts") <= as_of), meta, spec.life_resets)
+    starts = bounds.select("asset_id", "life_id", pl.col("bound").alias("life_start"))
     probe = meta.select("asset_id", pl.lit(horizon, UTC_US).alias("as_of"))
-    starts = resets.select("asset_id", "life_id", pl.col("reset_ts").alias("life_start"))
-    life0 = meta.select(
-        "asset_id", pl.lit(0, pl.Int64).alias("life_id"), pl.col("installed_at").alias("life_start")
-    )
-    lives = current_life(probe, resets, pl.concat([life0, starts]))
-    if lives.get_column("life_start").null_count() > 0:
+    lives = current_life(probe, bounds, starts)
+    unbounded = (pl.col("life_id") < 0) | (pl.col("life_start") == NO_INSTALL)
+    if lives.select(unbounded.any()).item():
         return None
     return min(horizon, lives.get_column("life_start").min())
 

@@ -114,7 +114,7 @@ class FeatureSpec(BaseModel):
 
     @field_validator("alarm_codes", "components", "life_resets")
     @classmethod
-    def _no_duplicates(cls, value: tuple[str, ...], info) -> tuple[str, ...]:  # noqa: ANN001
+    def _no_duplicates(cls, value: tuple[str, ...], info) -> tuple[str, ...]:
         return _unique(info.field_name, value)
 
     @model_validator(mode="after")

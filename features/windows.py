@@ -14,6 +14,7 @@ from collections.abc import Callable
 import polars as pl
 
 from forewarn.features.buckets import US_PER_DAY
+from forewarn.features.exact import div
 
 Parts = dict[str, pl.Expr]
 US_PER_HOUR = 3_600_000_000
@@ -158,31 +159,31 @@ def stats_exprs(prefix: str, sensor: str, i: int | None) -> dict[str, pl.Expr]:
     c = lambda p: pl.col(f"{prefix}{p}::{sensor}")  # noqa: E731
     n, sx, su = c("n"), c("sx"), c("su")
     has = n > 0
-    var = ((c("sxx") - sx * sx / n) / (n - 1)).clip(lower_bound=0.0)
+    var = div(c("sxx") - div(sx * sx, n), n - 1).clip(lower_bound=0.0)
     den = n * c("suu") - su * su
     out = {
-        "mean": pl.when(has).then(sx / n),
+        "mean": pl.when(has).then(div(sx, n)),
         "std": pl.when(n >= 2).then(var.sqrt()),
         "min": c("mn"),
         "max": c("mx"),
         "last": c("last"),
-        "slope": pl.when((n >= 2) & (den > 0)).then((n * c("sux") - su * sx) / den),
-        "count": n,
+        "slope": pl.when((n >= 2) & (den > 0)).then(div(n * c("sux") - su * sx, den)),
+        "count": n.fill_null(0.0),
     }
     if i is not None:
-        out["ewma"] = pl.when(c(f"ewn{i}") > 0).then(c(f"ew{i}") / c(f"ewn{i}"))
+        out["ewma"] = pl.when(c(f"ewn{i}") > 0).then(div(c(f"ew{i}"), c(f"ewn{i}")))
     return out
 
 
 def z_exprs(prefix: str, sensor: str, kind: str) -> pl.Expr:
     """Mean per-reading deviation (``zb``: baseline, ``zr``: regime) over a window."""
     s, n = pl.col(f"{prefix}{kind}_s::{sensor}"), pl.col(f"{prefix}{kind}_n::{sensor}")
-    return pl.when(n > 0).then(s / n)
+    return pl.when(n > 0).then(div(s, n))
 
 
 def hours_since(lts: pl.Expr) -> pl.Expr:
     """Hours from a µs timestamp column to ``as_of`` (freshness of a sensor)."""
-    return (pl.col("as_of").dt.epoch("us") - lts).cast(pl.Float64) / US_PER_HOUR
+    return div((pl.col("as_of").dt.epoch("us") - lts).cast(pl.Float64), US_PER_HOUR)
 
 
 __all__ = ["US_PER_DAY", "combine", "hours_since", "stats_exprs", "window_partials", "z_exprs"]
