@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from serving_frames import NIGHT, night, scores
@@ -169,3 +174,28 @@ def test_page_list_matches_the_risk_list(workspace: Path, client: TestClient) ->
     rows = client.get("/api/scores").json()["rows"]
     assert [r["asset_id"] for r in rows] == expected["asset_id"].to_list()
     assert [r["priority"] for r in rows] == expected["priority"].to_list()
+
+
+def test_serve_runs_uvicorn_on_loopback(workspace: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = (
+        "from forewarn.serving.web import serve; "
+        f"serve({str(workspace / 'store')!r}, {str(workspace / 'reports')!r}, port={port})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                reply = httpx.get(f"http://127.0.0.1:{port}/api/nights", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "serve() did not answer in 30 s"
+                time.sleep(0.2)
+        assert reply.status_code == 200 and len(reply.json()) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
