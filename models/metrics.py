@@ -66,14 +66,21 @@ def expected_calibration_error(table: pl.DataFrame) -> float:
 def flag_daily_top_k(frame: pl.DataFrame, score_col: str, budget: float) -> pl.Series:
     """Boolean flags: each day, the ``ceil(budget x assets scored that day)`` highest scores.
 
-    Ties are broken by asset id so the flagged set is reproducible.
+    Ties are broken by asset id, so the flagged set does not depend on row order.
     """
     day = pl.col("as_of").dt.truncate("1d")
-    ranked = frame.select(
-        pl.col(score_col).rank("ordinal", descending=True).over(day).alias("_rank"),
-        (pl.len().over(day) * budget).ceil().alias("_k"),
+    ranked = (
+        frame.select(pl.col("as_of"), pl.col(score_col), pl.col("asset_id"))
+        .with_row_index("_row")
+        .sort(day, pl.col(score_col), pl.col("asset_id"), descending=[False, True, False])
+        .with_columns(
+            (pl.int_range(1, pl.len() + 1).over(day) <= (pl.len().over(day) * budget).ceil()).alias(
+                "flagged"
+            )
+        )
+        .sort("_row")
     )
-    return (ranked["_rank"] <= ranked["_k"]).alias("flagged")
+    return ranked["flagged"]
 
 
 def at_k_metrics(labels: pl.Series, flagged: pl.Series) -> dict[str, float]:
