@@ -138,7 +138,7 @@ def score_snapshot(
             names them).
     """
     frame = assign_status(snapshot, stats, _known_types(models), rules)
-    scorable = frame.filter(pl.col("status") != "unscorable")
+    scorable = frame.filter(pl.col("status") != "unscorable").select(snapshot.columns)
     preds = models.predict(scorable).drop("asset_id").with_columns(scorable["asset_id"])
     top = (
         scorable.with_columns(preds["p_fail"])
