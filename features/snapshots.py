@@ -14,8 +14,8 @@ import polars as pl
 from forewarn.features import assemble as asm
 from forewarn.features.buckets import Grid, bucket_partials
 from forewarn.features.events import (
-    alarm_partials,
     NO_INSTALL,
+    alarm_partials,
     current_life,
     event_features,
     life_bounds,

@@ -46,7 +46,7 @@ def test_features_match_reference(seed: int) -> None:
 def test_reference_agrees_on_a_hand_checked_window() -> None:
     """Guards the oracle itself: mean/min/max/count/slope of a tiny series by hand."""
     fleet = make_fleet(3, days=8)
-    start, end, times = snapshot_grid(8)
+    _, _, times = snapshot_grid(8)
     ref = reference_snapshots(
         fleet.telemetry.to_pandas(),
         fleet.events.to_pandas(),
