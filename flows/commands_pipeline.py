@@ -180,3 +180,29 @@ def demo(
         _fail_on(exc)
         return
     console.print_demo(out, settings)
+
+
+@app.command(
+    epilog=(
+        "Example: [bold]forewarn serve --port 8765[/]  then open http://127.0.0.1:8765\n\n"
+        "Read-only: tonight's list, history and asset detail from the score store. It binds "
+        "to 127.0.0.1; there is no login, so expose it only behind your own proxy."
+    )
+)
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
+    config: ExperimentOption = None,
+) -> None:
+    """Serve the planners' risk list as a small read-only web page."""
+    from forewarn.serving.web import serve as serve_app
+
+    settings = settings_of(ctx)
+    try:
+        rules = load_experiment(config).risk_list
+    except ConfigError as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    console.console.print(f"serving {settings.scores_dir} on http://{host}:{port} (Ctrl+C stops)")
+    serve_app(settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules)

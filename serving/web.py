@@ -203,9 +203,14 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 
 def serve(
-    store_path: Path | str, reports_dir: Path | str, host: str = "127.0.0.1", port: int = 8765
+    store_path: Path | str,
+    reports_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    config: RiskListConfig | None = None,
 ) -> None:
     """Run the page with uvicorn until interrupted (loopback by default: no login exists)."""
     import uvicorn
 
-    uvicorn.run(create_app(store_path, reports_dir), host=host, port=port, log_level="warning")
+    app = create_app(store_path, reports_dir, config)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
