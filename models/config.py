@@ -115,16 +115,22 @@ class ModelConfig(_Frozen):
             )
         return self
 
-    def check_horizon(self, horizon: str) -> None:
-        """Refuse settings that make no sense for ``horizon``, naming the key.
+    def check_horizon(self, horizon: str, label_rul_cap: str | None = None) -> None:
+        """Refuse settings that make no sense for the labels, naming the key.
 
         Called before any training work so a bad experiment file fails in
         milliseconds, not after an hour of boosting.
 
+        Args:
+            horizon: the label horizon (``[labels] horizon``).
+            label_rul_cap: the cap already applied to ``rul_hours`` by the labels
+                (``[labels] rul_cap``), if any.
+
         Raises:
             ValueError: if ``gap`` is shorter than the horizon (labels would leak
-                across the split) or ``lead_time`` is not shorter than it
-                (no flag could ever count as early).
+                across the split), ``lead_time`` is not shorter than it (no flag
+                could ever count as early), or ``rul_cap`` exceeds the label cap
+                (capped labels would pass for exact lives).
         """
         horizon_h = hours(horizon)
         if self.gap is not None and hours(self.gap) < horizon_h:
@@ -135,6 +141,13 @@ class ModelConfig(_Frozen):
         if hours(self.lead_time) >= horizon_h:
             raise ValueError(
                 f"lead_time={self.lead_time!r} must be shorter than the horizon {horizon!r}"
+            )
+        if label_rul_cap is not None and (
+            self.rul_cap is None or hours(self.rul_cap) > hours(label_rul_cap)
+        ):
+            raise ValueError(
+                f"rul_cap={self.rul_cap!r} must be set and at most the labels' rul_cap "
+                f"{label_rul_cap!r}: beyond it every life looks exactly {label_rul_cap} long"
             )
 
     def gap_hours(self, horizon: str) -> float:

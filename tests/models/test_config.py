@@ -50,7 +50,11 @@ def test_check_horizon_names_gap_and_lead_time() -> None:
         ModelConfig(gap="3d").check_horizon("7d")
     with pytest.raises(ValueError, match="lead_time"):
         ModelConfig(lead_time="7d").check_horizon("7d")
-    ModelConfig(gap="14d").check_horizon("7d")
+    with pytest.raises(ValueError, match="rul_cap"):
+        ModelConfig(rul_cap="90d").check_horizon("7d", "60d")
+    with pytest.raises(ValueError, match="rul_cap"):
+        ModelConfig(rul_cap=None).check_horizon("7d", "60d")
+    ModelConfig(gap="14d", rul_cap="60d").check_horizon("7d", "60d")
     assert ModelConfig().gap_hours("7d") == 168.0
 
 
@@ -68,4 +72,5 @@ def test_shipped_experiment_model_sections_are_valid(name: str) -> None:
     data = tomllib.loads(path.read_text())
     assert "model" in data, f"{path.name} has no [model] section"
     cfg = ModelConfig.model_validate(data["model"])
-    cfg.check_horizon(data.get("labels", {}).get("horizon", "7d"))
+    labels = data.get("labels", {})
+    cfg.check_horizon(labels.get("horizon", "7d"), labels.get("rul_cap"))

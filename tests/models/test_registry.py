@@ -1,0 +1,145 @@
+"""MLflow logging, registration, champion/challenger and loading, on a real SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import polars as pl
+import pytest
+from conftest import FEATURES, small_config
+from mlflow import MlflowClient
+
+from forewarn.models.champion import FeatureMismatchError
+from forewarn.models.config import LightGBMParams
+from forewarn.models.registry import (
+    NoChampionError,
+    RegistrationOutcome,
+    list_models,
+    load_champion,
+    log_and_register,
+    promote,
+)
+from forewarn.models.training import TrainingResult, train_models
+
+WEAK = LightGBMParams(n_estimators=1, num_leaves=2, learning_rate=0.01, num_threads=1)
+BY_PR_AUC = {"promotion_metric": "pr_auc", "tie_break_metric": "roc_auc", "cv_folds": 0}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db"
+
+
+@pytest.fixture(scope="module")
+def weak(snapshots: pl.DataFrame) -> TrainingResult:
+    return train_models(snapshots, FEATURES, small_config(lightgbm=WEAK, **BY_PR_AUC))
+
+
+@pytest.fixture(scope="module")
+def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
+    """Weak model first (no champion yet), then the strong one, then weak again."""
+    config = {"name": "test", "model": {"seed": 42}}
+    dataset = {"fingerprint": "abc123", "rows": 14400}
+    return [
+        log_and_register(result, store, "forewarn-test", config, dataset, commit="deadbeef")
+        for result in (weak, trained, weak)
+    ]
+
+
+def test_no_champion_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NoChampionError, match="run `forewarn train` first"):
+        load_champion(f"sqlite:///{tmp_path}/empty.db")
+    assert list_models(f"sqlite:///{tmp_path}/empty.db") == []
+
+
+def test_promotion_sequence(history: list[RegistrationOutcome]) -> None:
+    first, second, third = history
+    assert first.versions == {"risk": "1", "rul": "1"}
+    assert first.decisions["risk"].promoted and first.decisions["risk"].reason == "no champion yet"
+    assert second.decisions["risk"].promoted and second.decisions["rul"].promoted
+    assert second.decisions["risk"].previous_champion == "1"
+    kept = third.decisions["risk"]
+    assert not kept.promoted and "does not beat champion v2" in kept.reason
+    # The champion was re-scored on the new run's validation rows.
+    assert kept.champion_score > kept.challenger_score
+
+
+def test_aliases_and_listing(store: str, history: list[RegistrationOutcome]) -> None:
+    infos = {(i.name, i.version): i for i in list_models(store)}
+    assert infos[("forewarn-risk", "2")].aliases == ("champion",)
+    assert infos[("forewarn-risk", "3")].aliases == ("challenger",)
+    assert infos[("forewarn-rul", "1")].aliases == ()
+    risk = infos[("forewarn-risk", "2")]
+    assert risk.horizon == "7d" and risk.metrics["pr_auc"] > 0.8 and risk.run_id
+
+
+def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
+    client = MlflowClient(tracking_uri=store)
+    run = client.get_run(history[1].run_id)
+    assert run.data.metrics["risk.lightgbm.pr_auc"] > 0.8
+    assert "risk.logistic.pr_auc" in run.data.metrics
+    assert "promotion.risk.champion_score" in run.data.metrics
+    assert run.data.params["model.calibration"] == "platt"
+    assert run.data.tags["git_commit"] == "deadbeef"
+    assert run.data.tags["dataset.fingerprint"] == "abc123"
+    assert run.data.tags["promotion.risk.decision"] == "promoted"
+    files = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"plots", "config", "data", "baselines", "validation", "summary.json"} <= files
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/pr_curve.png" in plots
+    children = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert len(children) == 2  # two CV folds, one candidate
+    artifact_root = client.get_experiment(run.info.experiment_id).artifact_location
+    assert artifact_root.startswith("file://") and Path(store[10:]).parent.name in artifact_root
+
+
+def test_champion_scores_like_the_trained_model(
+    store: str,
+    history: list[RegistrationOutcome],
+    trained: TrainingResult,
+    snapshots: pl.DataFrame,
+) -> None:
+    models = load_champion(store)
+    assert models.versions == {"forewarn-risk": "2", "forewarn-rul": "2"}
+    assert models.horizon == "7d" and models.feature_cols == FEATURES
+    tonight = snapshots.filter(pl.col("as_of") == pl.col("as_of").max()).drop("p_true_7d")
+    out = models.predict(tonight)
+    assert out.columns == ["asset_id", "p_fail", "rul_hours", "rul_low_hours", "rul_high_hours"]
+    np.testing.assert_allclose(out["p_fail"].to_numpy(), trained.risk.predict_proba(tonight))
+    assert (out["rul_low_hours"] <= out["rul_hours"]).all()
+    top = tonight.filter(pl.col("asset_id").is_in(out.sort("p_fail")["asset_id"].tail(2)))
+    sentences = models.explain(top, top_k=3)
+    assert len(sentences) == 2 and all(isinstance(s, str) for row in sentences for s in row)
+
+
+def test_feature_mismatch_names_columns(store: str, history: list, snapshots: pl.DataFrame) -> None:
+    models = load_champion(store)
+    tonight = snapshots.filter(pl.col("as_of") == pl.col("as_of").max())
+    with pytest.raises(FeatureMismatchError, match=r"missing columns \['alarms__E101_7d'\]"):
+        models.predict(tonight.drop("alarms__E101_7d", "p_true_7d"))
+    with pytest.raises(FeatureMismatchError, match=r"extra columns \['p_true_7d'\]"):
+        models.predict(tonight)
+    assert models.predict(tonight, strict=False).height == tonight.height
+
+
+def test_generic_pyfunc_returns_probabilities(
+    store: str, history: list, snapshots: pl.DataFrame
+) -> None:
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
+    source = client.get_model_version_download_uri("forewarn-risk", "2")
+    model = mlflow.pyfunc.load_model(source)
+    sample = snapshots.select(FEATURES).head(20).to_pandas()
+    p = model.predict(sample)["p_fail"].to_numpy()
+    assert ((p >= 0) & (p <= 1)).all() and len(np.unique(p)) > 1
+
+
+def test_manual_promote(store: str, history: list) -> None:
+    promote(store, "forewarn-risk", "3")
+    try:
+        assert load_champion(store).versions["forewarn-risk"] == "3"
+    finally:
+        promote(store, "forewarn-risk", "2")
