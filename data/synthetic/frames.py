@@ -103,7 +103,7 @@ def batch_counts(outputs: list[AssetOutput], start_us: int, n_days: int) -> dict
     ``positive_days_7d`` counts asset-days whose next 7 days (fully inside the window)
     hold a failure: the prevalence of a 7-day-ahead label.
     """
-    labelled = max(n_days - 7, 0)
+    labelled = max(n_days - 6, 0)  # day t is labelled when t + 7 d <= window end
     day0 = start_us + np.arange(labelled, dtype=np.int64) * DAY_US
     positive = 0
     for o in outputs:

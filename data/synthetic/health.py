@@ -16,14 +16,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from forewarn.synthetic.assets import AssetSpec
+from forewarn.synthetic.assets import BAD_REPAIR_P, BAD_REPAIR_WEAR, AssetSpec
 from forewarn.synthetic.scenarios import ScenarioSpec
 
 RUNNING, SERVICE, DOWN = 0, 1, 2
 HOUR_US = 3_600_000_000
 PM_LOCAL_HOUR_UTC = 14  # 22:00 in Shanghai: start of the night shift
-BAD_REPAIR_P = 0.08
-"""Share of repairs that leave the part half worn, a source of repeat failures."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +188,8 @@ class _Simulator:
         self.h.state[down] = DOWN
         self.h.resume[down] = hour + repair + 1
         bad = self.rng.random() < BAD_REPAIR_P
-        self.d[comp] = self.rng.uniform(0.45, 0.75) if bad else self.rng.uniform(0.0, 0.03)
+        worn = self.rng.uniform(BAD_REPAIR_WEAR - 0.15, BAD_REPAIR_WEAR + 0.15)
+        self.d[comp] = worn if bad else self.rng.uniform(0.0, 0.03)
         self.a[comp] = self.d[comp]
         self.h.failures.append((fail_us, comp))
         self.h.maintenance.append((fail_us + repair * HOUR_US, comp, "CM"))
