@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
 from forewarn.models.explain import drivers_table, top_drivers
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel
 
-NON_FEATURE_COLUMNS = frozenset(
-    {"asset_id", "as_of", "asset_type", "plant", "line", "installed_at", RUL_COL, CENSORED_COL}
-)
+NON_FEATURE_COLUMNS = frozenset({*ID_COLUMNS, *CONTEXT_COLUMNS, RUL_COL, CENSORED_COL})
 """Columns a snapshot may carry without being model features (ids, context, labels)."""
 NON_FEATURE_PREFIXES = ("fails_within_",)
 

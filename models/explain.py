@@ -30,6 +30,7 @@ _STAT_WORDS = {
     "count": "reading count",
     "median": "median",
     "range": "range",
+    "ewma": "recent level (EWMA)",
 }
 
 
@@ -54,24 +55,55 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
 
 
+_Z_REFERENCE = {
+    "baseline": "this asset's baseline",
+    "regime": "this asset's baseline for the same operating regime",
+    "fleet": "the fleet (same asset type)",
+}
+_DAYS_FEATURES = {"age_hours": "asset age", "life_hours": "current life"}
+
+
+def _days(hours_value: float | None) -> str:
+    return "n/a" if hours_value is None else f"{hours_value / 24:.0f}"
+
+
 def _describe_parsed(
     sensor: str, stat: str, window: str, value: float, median: float | None
 ) -> str:
     win = window_words(window)
     if stat.startswith("z_"):
         direction = "above" if value >= 0 else "below"
-        base = stat[2:].replace("_", " ")
-        what = "mean " if base == "baseline" else ""
-        return f"{sensor} {win} {what}{abs(value):.1f} sigma {direction} this asset's {base}"
+        reference = _Z_REFERENCE.get(stat[2:], stat[2:].replace("_", " "))
+        return f"{sensor} {win} mean {abs(value):.1f} sigma {direction} {reference}"
     if sensor in ("alarms", "alarm"):
-        unit = window_words(window).split("-", 1)
-        return (
-            f"alarm {stat}: {value:.0f} in the last {unit[0]} {unit[1]}s "
-            f"(fleet median {_fmt(median)})"
-        )
+        amount, unit = window_words(window).split("-", 1)
+        span = unit if amount == "1" else f"{amount} {unit}s"
+        what = "all alarms" if stat == "all" else f"alarm {stat}"
+        return f"{what}: {value:.0f} in the last {span} (fleet median {_fmt(median)})"
     words = _STAT_WORDS.get(stat, stat.replace("_", " "))
     level = "high" if median is None or value >= median else "low"
     return f"{sensor} {win} {words} {level}: {_fmt(value)} vs fleet median {_fmt(median)}"
+
+
+def _event_words(feature: str) -> str:
+    """``hours_since_maintenance__bearing`` → ``"bearing maintenance"``."""
+    event, _, component = feature.removeprefix("hours_since_").partition("__")
+    return (f"{component} {event}" if component else event).replace("_", " ")
+
+
+def _describe_event(feature: str, value: float, median: float | None) -> str | None:
+    """Sentences for time-since, age and count features; ``None`` if not one of them."""
+    if feature.endswith("__hours_since_last"):
+        sensor = feature.removesuffix("__hours_since_last")
+        return f"{sensor}: last reading {value:.0f} hours ago (fleet median {_fmt(median)} hours)"
+    fleet = f"(fleet median {_days(median)} days)"
+    if feature.startswith("hours_since_"):
+        return f"last {_event_words(feature)} {_days(value)} days ago {fleet}"
+    if feature in _DAYS_FEATURES:
+        return f"{_DAYS_FEATURES[feature]} {_days(value)} days {fleet}"
+    if feature == "n_failures":
+        return f"{value:.0f} failures on record (fleet median {_fmt(median)})"
+    return None
 
 
 def describe(feature: str, value: float | str | None, median: float | None) -> str:
@@ -84,14 +116,13 @@ def describe(feature: str, value: float | str | None, median: float | None) -> s
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         if feature.startswith("hours_since_"):
-            return f"no {feature.removeprefix('hours_since_').replace('_', ' ')} on record"
+            return f"no {_event_words(feature)} on record"
         return f"{feature}: no recent data"
     if isinstance(value, str):
         return f"{feature.replace('_', ' ')} {value}"
-    if feature.startswith("hours_since_"):
-        event = feature.removeprefix("hours_since_").replace("_", " ")
-        med = "n/a" if median is None else f"{median / 24:.0f}"
-        return f"last {event} {value / 24:.0f} days ago (fleet median {med} days)"
+    sentence = _describe_event(feature, value, median)
+    if sentence is not None:
+        return sentence
     parsed = _NAME.match(feature)
     if parsed:
         return _describe_parsed(parsed["sensor"], parsed["stat"], parsed["window"], value, median)
