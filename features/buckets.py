@@ -61,13 +61,19 @@ def ew_parts(n_windows: int) -> tuple[str, ...]:
     return tuple(p for i in range(n_windows) for p in (f"ew{i}", f"ewn{i}"))
 
 
+def regime_col(part: str, sensor: str, regime: str) -> str:
+    """Per-regime partial (``rn``/``rsx``), one column per regime value."""
+    return f"{part}::{sensor}::{regime}"
+
+
 def sensor_partials(
-    sensor: str, half_lives_days: tuple[float, ...], baseline: bool, regime: bool
+    sensor: str, half_lives_days: tuple[float, ...], regime: str | None, regimes: tuple[str, ...]
 ) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Order-insensitive aggregations and float sums of one sensor inside a bucket.
 
     Expects ``_u``: reading time minus bucket end, in days (<= 0), so time moments stay
-    small and exact to re-centre when buckets are combined.
+    small and exact to re-centre when buckets are combined. Per-regime counts and sums let
+    deviations from each regime's baseline be computed later from partials alone.
 
     Returns:
         ``(exact, sums)``: counts/min/max/last for ``group_by``, and expressions whose
@@ -93,11 +99,10 @@ def sensor_partials(
     for i, h in enumerate(half_lives_days):
         weight = (u * (math.log(2.0) / h)).exp()
         sums += [(weight * x).alias(col(f"ew{i}", sensor)), weight.alias(col(f"ewn{i}", sensor))]
-    for flag, name in ((baseline, "zb"), (regime, "zr")):
-        if flag:
-            z = pl.col(f"_{name}::{sensor}")
-            sums.append(z.alias(col(f"{name}_s", sensor)))
-            exact.append(z.count().cast(pl.Float64).alias(col(f"{name}_n", sensor)))
+    for r in regimes:
+        here = pl.col(regime) == r
+        exact.append((ok & here).sum().cast(pl.Float64).alias(regime_col("rn", sensor, r)))
+        sums.append(pl.when(here).then(x).alias(regime_col("rsx", sensor, r)))
     return exact, sums
 
 
@@ -106,19 +111,19 @@ def bucket_partials(
     sensors: tuple[str, ...],
     grid: Grid,
     half_lives_days: tuple[float, ...],
-    baseline: bool,
-    regime: bool,
+    regime: str | None,
+    regimes: tuple[str, ...],
 ) -> pl.DataFrame:
     """Aggregate life-tagged readings into ``(asset_id, life_id, k)`` partials.
 
     Args:
-        readings: ``asset_id``, ``ts``, ``life_id``, sensors and optional ``_zb::``/``_zr::``
-            deviation columns, sorted by ``(asset_id, ts)`` (hence by life and bucket too).
+        readings: ``asset_id``, ``ts``, ``life_id``, sensors and the regime column, sorted
+            by ``(asset_id, ts)`` (hence by life and bucket too).
         sensors: sensor columns.
         grid: the bucket grid.
         half_lives_days: EWMA half-life of each fixed window, in days.
-        baseline: whether ``_zb::`` baseline deviations are present.
-        regime: whether ``_zr::`` regime deviations are present.
+        regime: regime column, if any.
+        regimes: regime values to split counts and sums by.
     """
     # Leakage guard: a bucket only holds readings with ts <= its end, the snapshot time.
     ts_us = pl.col("ts").dt.epoch("us")
@@ -128,7 +133,7 @@ def bucket_partials(
     keys = ["asset_id", "life_id", "k"]
     exact, sums = [], []
     for s in sensors:
-        e, f = sensor_partials(s, half_lives_days, baseline, regime)
+        e, f = sensor_partials(s, half_lives_days, regime, regimes)
         exact, sums = exact + e, sums + f
     ordered = tagged.group_by(keys, maintain_order=True).agg(exact)
     summed = segment_sums(tagged, keys, sums)

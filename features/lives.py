@@ -1,10 +1,7 @@
-"""The "current life" window (since install or the last failure/repair) and healthy baselines.
+"""The "current life" window: since install or the last failure/repair.
 
 Life statistics are running totals of bucket partials from the life's start, accumulated in
 bucket order, so the value at ``as_of`` depends only on the life's readings up to ``as_of``.
-Baselines are the mean and standard deviation of each life's first ``baseline_span`` of
-readings; readings are expressed as deviations from their own life's (and regime's)
-baseline before being bucketed.
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ import polars as pl
 
 from forewarn.features.buckets import US_PER_DAY, Grid
 from forewarn.features.events import asof
-from forewarn.features.exact import div, segment_sums
+from forewarn.features.exact import div
 
 LIFE_PREFIX = "WLIFE|"
 _CUM_SUM = ("n", "sx", "sxx", "zb_s", "zb_n", "zr_s", "zr_n")
@@ -75,79 +72,3 @@ def life_at(snaps: pl.DataFrame, running: pl.DataFrame) -> pl.DataFrame:
         exact=True,
     )
     return joined
-
-
-def baseline_ends(readings: pl.DataFrame, span_us: int) -> pl.DataFrame:
-    """End of each life's baseline: its first observed reading plus ``baseline_span``.
-
-    Starting at the first observed reading (not ``installed_at``) keeps baselines usable when
-    the data begin in the middle of a life.
-    """
-    first = pl.col("ts").min().dt.epoch("us") + span_us
-    return (
-        readings.group_by("asset_id", "life_id")
-        .agg(first.alias("base_end_us"))
-        .sort("asset_id", "life_id")
-    )
-
-
-def _baseline_stats(base: pl.DataFrame, by: list[str], sensors: tuple[str, ...]) -> pl.DataFrame:
-    """Mean and sample std per group, two-pass, with fixed-order sums (see ``exact``)."""
-    ordered = base.sort([*by, "ts"], nulls_last=True)
-    counts = ordered.group_by(by, maintain_order=True).agg(
-        [pl.col(s).count().alias(f"_n::{s}") for s in sensors]
-    )
-    sums = segment_sums(ordered, by, [pl.col(s).alias(f"_m::{s}") for s in sensors])
-    stats = pl.concat([counts, sums.drop(by)], how="horizontal").with_columns(
-        [
-            pl.when(pl.col(f"_n::{s}") > 0)
-            .then(div(pl.col(f"_m::{s}"), pl.col(f"_n::{s}")))
-            .alias(f"_m::{s}")
-            for s in sensors
-        ]
-    )
-    centred = ordered.join(stats, on=by, how="left", nulls_equal=True, maintain_order="left")
-    squares = segment_sums(
-        centred, by, [((pl.col(s) - pl.col(f"_m::{s}")) ** 2).alias(f"_s::{s}") for s in sensors]
-    )
-    std = [
-        pl.when(pl.col(f"_n::{s}") >= 2)
-        .then(div(pl.col(f"_s::{s}"), pl.col(f"_n::{s}") - 1).sqrt())
-        .alias(f"_s::{s}")
-        for s in sensors
-    ]
-    return (
-        pl.concat([stats, squares.drop(by)], how="horizontal")
-        .with_columns(std)
-        .drop(pl.col("^_n::.*$"))
-    )
-
-
-def baseline_deviations(
-    readings: pl.DataFrame,
-    ends: pl.DataFrame,
-    sensors: tuple[str, ...],
-    regime: str | None,
-) -> pl.DataFrame:
-    """Add ``_zb::{sensor}`` (and ``_zr::{sensor}``): z-scores vs the reading's life baseline.
-
-    The baseline of a life is built from its readings with ``ts <= base_end`` (see
-    ``baseline_ends``); a snapshot uses these deviations only once its current life's
-    baseline is complete, so no reading after ``as_of`` ever shapes a feature.
-    """
-    life = ["asset_id", "life_id"]
-    tagged = readings.join(ends, on=life, how="left", maintain_order="left")
-    base = tagged.filter(pl.col("ts").dt.epoch("us") <= pl.col("base_end_us"))
-    keys = [("zb", life)] + ([("zr", [*life, regime])] if regime is not None else [])
-    out = tagged
-    for kind, by in keys:
-        stats = _baseline_stats(base, by, sensors)
-        z = [
-            pl.when(pl.col(f"_s::{s}") > 0)
-            .then(div(pl.col(s) - pl.col(f"_m::{s}"), pl.col(f"_s::{s}")))
-            .alias(f"_{kind}::{s}")
-            for s in sensors
-        ]
-        joined = out.join(stats, on=by, how="left", nulls_equal=True, maintain_order="left")
-        out = joined.with_columns(z).drop(pl.col("^_[ms]::.*$"))
-    return out.drop("base_end_us")

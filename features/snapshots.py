@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from forewarn.features import assemble as asm
-from forewarn.features.buckets import Grid, bucket_partials
+from forewarn.features.baselines import with_deviations
+from forewarn.features.buckets import Grid
 from forewarn.features.events import (
     NO_INSTALL,
     alarm_partials,
@@ -22,18 +23,29 @@ from forewarn.features.events import (
     life_starts,
     tag_lives,
 )
+from forewarn.features.history import (
+    History,
+    Summary,
+    as_history,
+    extend,
+    half_lives,
+    history_reach,
+    summarize,
+)
 from forewarn.features.labels import LabelReport, attach_labels
-from forewarn.features.lives import baseline_deviations, baseline_ends, life_at, life_running
+from forewarn.features.lives import life_at, life_running
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS, feature_names, label_columns
 from forewarn.features.spec import FeatureSpec, LabelSpec, seconds
 
 __all__ = [
     "CONTEXT_COLUMNS",
     "ID_COLUMNS",
+    "History",
     "build_snapshots",
     "feature_names",
     "label_columns",
     "scoring_snapshot",
+    "summarize_history",
     "training_frame",
 ]
 
@@ -114,6 +126,51 @@ def _snaps(
     return rows.with_columns(k=grid.k_of(pl.col("as_of").dt.epoch("us"))).sort("asset_id", "as_of")
 
 
+def _load(
+    telemetry: pl.LazyFrame,
+    events: pl.LazyFrame,
+    assets: pl.LazyFrame,
+    spec: FeatureSpec,
+    upto: datetime,
+    since: datetime | None,
+) -> tuple[tuple[str, ...], pl.DataFrame, pl.DataFrame, pl.DataFrame, str | None, pl.DataFrame]:
+    """Read what a run needs: sensors, events, assets, life bounds, regime, tagged readings."""
+    sensors = resolve_sensors(telemetry, spec)
+    evs = events.filter(pl.col("ts") <= upto).collect()
+    meta = _assets(assets)
+    bounds = life_bounds(evs.lazy(), meta, spec.life_resets)
+    names = telemetry.collect_schema().names()
+    regime = spec.regime_column if spec.regime_column in names else None
+    readings = tag_lives(_readings(telemetry, sensors, regime, upto, since), bounds).collect()
+    return sensors, evs, meta, bounds, regime, readings
+
+
+def summarize_history(
+    telemetry: pl.LazyFrame,
+    events: pl.LazyFrame,
+    assets: pl.LazyFrame,
+    until: datetime,
+    spec: FeatureSpec,
+) -> History:
+    """Compact summary of all readings up to ``until`` for cheap scoring later.
+
+    Keep it next to the dataset and pass it to ``scoring_snapshot(..., history=…)`` for any
+    ``as_of`` on its bucket grid (``as_of - until`` a whole number of buckets).
+    """
+    sensors, _, _, _, regime, readings = _load(telemetry, events, assets, spec, until, None)
+    return as_history(summarize(readings, sensors, spec, regime, until), until)
+
+
+def _grid_partials(summary: Summary, grid: Grid) -> pl.DataFrame:
+    """Partials keyed by this run's bucket index ``k``; refuses a misaligned history."""
+    offset = pl.col("end_us") - grid.origin_us
+    if summary.partials.select((offset % grid.bucket_us != 0).any()).item():
+        raise ValueError(
+            "history buckets do not line up with as_of: use as_of = until + n x bucket"
+        )
+    return summary.partials.with_columns(k=offset // grid.bucket_us).drop("end_us")
+
+
 def build_snapshots(
     telemetry: pl.LazyFrame,
     events: pl.LazyFrame,
@@ -123,6 +180,7 @@ def build_snapshots(
     spec: FeatureSpec,
     *,
     since: datetime | None = None,
+    history: History | None = None,
 ) -> pl.DataFrame:
     """Feature snapshots at ``start, start + snapshot_every, …, <= end`` for every known asset.
 
@@ -135,39 +193,39 @@ def build_snapshots(
         spec: the feature spec.
         since: read telemetry from this instant only (scoring uses it to skip old data that
             no feature of the requested snapshots needs).
+        history: summary of older readings; raw telemetry is then read only from
+            ``history.until - history_reach(spec)``.
 
     Returns:
         ``asset_id``, ``as_of``, ``asset_type``, ``plant``, ``line``, then ``feature_names``.
     """
-    sensors = resolve_sensors(telemetry, spec)
+    if history is not None:
+        since = history.until - history_reach(spec) + timedelta(microseconds=1)
+    sensors, evs, meta, bounds, regime, readings = _load(
+        telemetry, events, assets, spec, end, since
+    )
     grid = Grid.at(start, spec.bucket_seconds)
-    evs = events.filter(pl.col("ts") <= end).collect()
-    meta = _assets(assets)
-    bounds = life_bounds(evs.lazy(), meta, spec.life_resets)
-    regime = (
-        spec.regime_column is not None and spec.regime_column in telemetry.collect_schema().names()
-    )
-    readings = tag_lives(
-        _readings(telemetry, sensors, spec.regime_column if regime else None, end, since), bounds
-    )
-    readings = readings.collect()
-    first_seen = readings.group_by("asset_id").agg(pl.col("ts").min().alias("first_ts"))
-    starts = life_starts(bounds, first_seen)
-    baseline = spec.baseline_span is not None
-    if baseline:
-        ends = baseline_ends(readings, seconds(spec.baseline_span) * 1_000_000)
-        readings = baseline_deviations(
-            readings, ends, sensors, spec.regime_column if regime else None
+    if history is None:
+        summary = summarize(readings, sensors, spec, regime, start)
+    else:
+        summary = extend(history, readings, lambda r: summarize(r, sensors, spec, regime, start))
+    partials = _grid_partials(summary, grid)
+    if summary.bases is not None:
+        regimes = tuple(
+            sorted({c.rsplit("::", 1)[1] for c in partials.columns if c.startswith("rsx::")})
         )
-    half_lives = tuple(seconds(w) / 86_400 * spec.ewma_half_life_share for w in spec.windows)
-    partials = bucket_partials(readings, sensors, grid, half_lives, baseline, regime)
-    snaps = _snaps(meta, first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
-    frame = _features(snaps, partials, evs, bounds, starts, sensors, spec, grid, half_lives, regime)
-    if baseline:
-        frame = frame.join(
-            ends, on=["asset_id", "life_id"], how="left", maintain_order="left"
-        ).with_columns(_base_ok=pl.col("as_of").dt.epoch("us") >= pl.col("base_end_us"))
-    frame = frame.with_columns(asm.sensor_columns(spec, sensors, regime) + asm.alarm_columns(spec))
+        partials = with_deviations(partials, summary.bases, sensors, regimes)
+    partials = partials.drop(pl.col("^(rn|rsx)::.*$")).sort("asset_id", "life_id", "k")
+    starts = life_starts(bounds, summary.first_seen)
+    snaps = _snaps(meta, summary.first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
+    frame = _features(snaps, partials, evs, bounds, starts, sensors, spec, grid, half_lives(spec))
+    if summary.bases is not None:
+        ends = summary.bases.select("asset_id", "life_id", "base_end_us")
+        frame = frame.join(ends, on=["asset_id", "life_id"], how="left", maintain_order="left")
+        frame = frame.with_columns(_base_ok=pl.col("as_of").dt.epoch("us") >= pl.col("base_end_us"))
+    frame = frame.with_columns(
+        asm.sensor_columns(spec, sensors, regime is not None) + asm.alarm_columns(spec)
+    )
     if spec.fleet_norm:
         frame = asm.fleet_columns(frame, spec, sensors)
     feats = event_features(frame, evs, spec)
@@ -187,7 +245,6 @@ def _features(
     spec: FeatureSpec,
     grid: Grid,
     half_lives: tuple[float, ...],
-    regime: bool,
 ) -> pl.DataFrame:
     """Join window partials, life running totals and current-life facts onto the snapshots."""
     columns = [c for c in partials.columns if "::" in c]
@@ -212,13 +269,18 @@ def scoring_snapshot(
     assets: pl.LazyFrame,
     as_of: datetime,
     spec: FeatureSpec,
+    history: History | None = None,
 ) -> pl.DataFrame:
     """One snapshot per asset known at ``as_of`` (tonight's scoring input).
 
-    Telemetry is read from the oldest instant any feature needs: the longest window, or the
-    start of the life in force at the window's start (life and baseline features); with a
-    Parquet scan this is a predicate pushed down on ``ts``.
+    Without a history, telemetry is read from the oldest instant any feature needs: the
+    longest window, or the start of the life in force at the window's start (life and
+    baseline features). With a ``History`` (see ``summarize_history``) raw telemetry is read
+    only after ``history.until - baseline_span``. Either way a Parquet scan gets a predicate
+    on ``ts`` pushed down, and the row equals the training snapshot at ``as_of`` bit for bit.
     """
+    if history is not None:
+        return build_snapshots(telemetry, events, assets, as_of, as_of, spec, history=history)
     since = needed_since(events, assets, as_of, spec)
     return build_snapshots(telemetry, events, assets, as_of, as_of, spec, since=since)
 

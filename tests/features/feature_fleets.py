@@ -60,7 +60,12 @@ def _telemetry(rng: np.random.Generator, aid: str, days: float) -> pl.DataFrame:
             "vib": vib,
             "mode": rng.choice(["idle", "run"], n).tolist(),
         },
-        schema_overrides={"asset_id": pl.String},
+        schema_overrides={
+            "asset_id": pl.String,
+            "mode": pl.String,
+            "temp": pl.Float64,
+            "vib": pl.Float64,
+        },
     )
     return frame.with_columns(pl.col("temp", "vib").fill_nan(None))
 

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
+import pytest
 from feature_fleets import SPEC, T0, make_fleet, snapshot_grid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from forewarn.features.snapshots import build_snapshots, scoring_snapshot
+from forewarn.features.snapshots import build_snapshots, scoring_snapshot, summarize_history
 
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -96,3 +97,27 @@ def test_unsorted_input_gives_the_same_snapshots() -> None:
         SPEC,
     )
     assert_frame_equal(base, shuffled, check_exact=True)
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), day=st.integers(2, 10), back=st.integers(0, 5))
+def test_scoring_from_a_history_summary_is_identical(seed: int, day: int, back: int) -> None:
+    """Old readings summarised once (``History``) give the same row as a full rebuild."""
+    fleet = make_fleet(seed)
+    start, end, _ = snapshot_grid()
+    as_of = T0 + timedelta(days=day)
+    tel, ev, assets = fleet.lazy()
+    history = summarize_history(tel, ev, assets, as_of - timedelta(days=back), SPEC)
+    full = build_snapshots(tel, ev, assets, start, end, SPEC).filter(pl.col("as_of") == as_of)
+    recent = tel.filter(pl.col("ts") > history.until - timedelta(days=2))
+    assert_frame_equal(
+        full, scoring_snapshot(recent, ev, assets, as_of, SPEC, history=history), check_exact=True
+    )
+
+
+def test_history_off_the_bucket_grid_is_refused() -> None:
+    fleet = make_fleet(2, n_assets=2)
+    tel, ev, assets = fleet.lazy()
+    history = summarize_history(tel, ev, assets, T0 + timedelta(days=3, hours=5), SPEC)
+    with pytest.raises(ValueError, match="line up"):
+        scoring_snapshot(tel, ev, assets, T0 + timedelta(days=6), SPEC, history=history)
