@@ -90,20 +90,39 @@ def _fmt(value: object) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+HEADLINE: dict[str, tuple[str, ...]] = {
+    "risk": ("pr_auc", "roc_auc", "brier", "event_recall", "precision_at_k", "lead_hours_median"),
+    "rul": ("rmse_capped", "mae_capped", "phm_score_mean", "interval_coverage"),
+}
+"""Validation metrics shown after training (all of them are in MLflow)."""
+
+
+def headline_table(task: str, metrics: dict, columns: tuple[str, ...]) -> Table:
+    """One row per model (LightGBM first, then baselines and the oracle) for ``task``."""
+    models = sorted(
+        {k.split(".")[1] for k in metrics if k.startswith(f"{task}.") and k.count(".") >= 2},
+        key=lambda m: (m != "lightgbm", m == "oracle", m),
+    )
+    table = Table(title=f"{task} model, validation period", title_justify="left")
+    table.add_column("model")
+    for col in columns:
+        table.add_column(col.replace("_", " "), justify="right")
+    for model in models:
+        table.add_row(model, *(_fmt(metrics.get(f"{task}.{model}.{c}", "-")) for c in columns))
+    return table
+
+
 def print_training(out: dict, tracking_uri: str) -> None:
     """Headline metrics, the promotion decision and where the run is."""
     console.print(f"[bold]training run[/] {out['run_id']} (experiment {out['experiment']})")
     labels = out.get("labels", {})
     if labels:
         console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in labels.items()))
-    table = Table(title="Validation metrics (LightGBM vs baselines)", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in sorted(out.get("metrics", {})):
-        if key.startswith(("risk.", "rul.", "oracle.")) and not key.endswith("_s"):
-            table.add_row(key, _fmt(out["metrics"][key]))
-    if table.row_count:
-        console.print(table)
+    metrics = out.get("metrics", {})
+    for task, columns in HEADLINE.items():
+        table = headline_table(task, metrics, columns)
+        if table.row_count:
+            console.print(table)
     for task, version in out.get("versions", {}).items():
         verdict = "champion" if out["promoted"].get(task) else "challenger"
         console.print(f"{task}: version {version} → {verdict} ({out['decisions'].get(task)})")
