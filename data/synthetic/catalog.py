@@ -74,7 +74,7 @@ class Component:
     repair_hours: float
     """Median corrective downtime."""
     pm_restore: float
-    """Fraction of damage removed by a preventive maintenance."""
+    """Share of the wear since the last job that a preventive maintenance undoes."""
     signature: dict[str, tuple[str, float, float]]
 
 
@@ -91,290 +91,58 @@ class AssetType:
     components: tuple[Component, ...]
 
 
-def _c(name: str, code: str, share: float, repair: float, restore: float, **sig) -> Component:
-    return Component(name, code, share, repair, restore, dict(sig))
+# Failure signatures per component name (a bearing wears the same way in any machine).
+SIGNATURES: dict[str, tuple[str, dict[str, tuple[str, float, float]]]] = {
+    "servo_motor": ("SRV", {"current_a": ("mul", 0.25, 2), "temperature_c": ("add", 12, 2),
+                            "power_kw": ("mul", 0.15, 2)}),
+    "gearbox": ("GBX", {"vibration_mm_s": ("mul", 1.0, 2.5), "acoustic_db": ("add", 8, 2),
+                        "temperature_c": ("add", 6, 2)}),
+    "cable": ("CBL", {"current_a": ("mul", 0.15, 3), "temperature_c": ("add", 4, 2)}),
+    "bearing": ("BRG", {"vibration_mm_s": ("mul", 1.5, 3), "temperature_c": ("add", 10, 2),
+                        "acoustic_db": ("add", 6, 2)}),
+    "clutch": ("CLT", {"speed_rpm": ("mul", -0.06, 2), "temperature_c": ("add", 9, 2),
+                       "acoustic_db": ("add", 5, 3)}),
+    "seal": ("SEL", {"pressure_bar": ("mul", -0.25, 2), "power_kw": ("mul", 0.1, 2)}),
+    "tool_clamp": ("TCL", {"vibration_mm_s": ("mul", 0.8, 3), "acoustic_db": ("add", 4, 2)}),
+    "pump": ("PMP", {"pressure_bar": ("mul", -0.2, 2), "temperature_c": ("add", 7, 2)}),
+    "belt": ("BLT", {"speed_rpm": ("mul", -0.08, 2), "vibration_mm_s": ("mul", 0.5, 2),
+                     "current_a": ("mul", -0.06, 2)}),
+    "impeller": ("IMP", {"pressure_bar": ("mul", -0.2, 2), "vibration_mm_s": ("mul", 0.7, 3),
+                         "power_kw": ("mul", 0.05, 2)}),
+    "valve": ("VLV", {"pressure_bar": ("mul", -0.15, 2), "current_a": ("mul", 0.1, 2)}),
+    "cooler": ("CLR", {"temperature_c": ("add", 15, 2), "power_kw": ("mul", 0.08, 2)}),
+}  # fmt: skip
+
+# name, code, wear, PM interval (days), healthy levels in SENSOR_NAMES order (without
+# ambient), and per component: (name, share of failures, median repair h, PM restore).
+_TYPES = (
+    ("welding_robot", "WR", 0.9, 90, (45, 1.8, 18, 5.5, 72, 1500, 9),
+     (("servo_motor", 0.4, 10, 0.25), ("gearbox", 0.35, 30, 0.2), ("cable", 0.25, 5, 0.4))),
+    ("stamping_press", "SP", 1.2, 60, (55, 4.5, 120, 180, 92, 300, 90),
+     (("bearing", 0.4, 36, 0.25), ("clutch", 0.3, 20, 0.3), ("seal", 0.3, 8, 0.5))),
+    ("cnc_spindle", "CN", 1.0, 90, (38, 1.2, 25, 40, 78, 12000, 15),
+     (("bearing", 0.5, 24, 0.2), ("tool_clamp", 0.3, 6, 0.35), ("pump", 0.2, 8, 0.3))),
+    ("conveyor_drive", "CV", 0.8, 120, (50, 2.8, 12, 2.0, 70, 1450, 5.5),
+     (("gearbox", 0.35, 16, 0.2), ("bearing", 0.35, 8, 0.25), ("belt", 0.3, 4, 0.5))),
+    ("paint_pump", "PP", 1.0, 60, (42, 2.2, 30, 8.0, 75, 2900, 15),
+     (("impeller", 0.35, 12, 0.2), ("seal", 0.4, 6, 0.5), ("bearing", 0.25, 10, 0.25))),
+    ("air_compressor", "AC", 1.1, 90, (80, 3.5, 150, 7.5, 85, 2950, 75),
+     (("bearing", 0.4, 24, 0.25), ("valve", 0.3, 6, 0.4), ("cooler", 0.3, 12, 0.35))),
+)  # fmt: skip
 
 
-ASSET_TYPES: dict[str, AssetType] = {
-    t.name: t
-    for t in (
-        AssetType(
-            "welding_robot",
-            "WR",
-            0.9,
-            dict(
-                temperature_c=45,
-                vibration_mm_s=1.8,
-                current_a=18,
-                pressure_bar=5.5,
-                acoustic_db=72,
-                speed_rpm=1500,
-                power_kw=9,
-            ),
-            90,
-            (
-                _c(
-                    "servo_motor",
-                    "SRV",
-                    0.4,
-                    10,
-                    0.25,
-                    current_a=("mul", 0.25, 2.0),
-                    temperature_c=("add", 12.0, 2.0),
-                    power_kw=("mul", 0.15, 2.0),
-                ),
-                _c(
-                    "gearbox",
-                    "GBX",
-                    0.35,
-                    30,
-                    0.2,
-                    vibration_mm_s=("mul", 1.0, 2.5),
-                    acoustic_db=("add", 8.0, 2.0),
-                    temperature_c=("add", 6.0, 2.0),
-                ),
-                _c(
-                    "cable",
-                    "CBL",
-                    0.25,
-                    5,
-                    0.4,
-                    current_a=("mul", 0.15, 3.0),
-                    temperature_c=("add", 4.0, 2.0),
-                ),
-            ),
-        ),
-        AssetType(
-            "stamping_press",
-            "SP",
-            1.2,
-            dict(
-                temperature_c=55,
-                vibration_mm_s=4.5,
-                current_a=120,
-                pressure_bar=180,
-                acoustic_db=92,
-                speed_rpm=300,
-                power_kw=90,
-            ),
-            60,
-            (
-                _c(
-                    "bearing",
-                    "BRG",
-                    0.4,
-                    36,
-                    0.25,
-                    vibration_mm_s=("mul", 1.5, 3.0),
-                    temperature_c=("add", 10.0, 2.0),
-                    acoustic_db=("add", 6.0, 2.0),
-                ),
-                _c(
-                    "clutch",
-                    "CLT",
-                    0.3,
-                    20,
-                    0.3,
-                    speed_rpm=("mul", -0.06, 2.0),
-                    temperature_c=("add", 9.0, 2.0),
-                    acoustic_db=("add", 5.0, 3.0),
-                ),
-                _c(
-                    "seal",
-                    "SEL",
-                    0.3,
-                    8,
-                    0.5,
-                    pressure_bar=("mul", -0.25, 2.0),
-                    power_kw=("mul", 0.1, 2.0),
-                ),
-            ),
-        ),
-        AssetType(
-            "cnc_spindle",
-            "CN",
-            1.0,
-            dict(
-                temperature_c=38,
-                vibration_mm_s=1.2,
-                current_a=25,
-                pressure_bar=40,
-                acoustic_db=78,
-                speed_rpm=12000,
-                power_kw=15,
-            ),
-            90,
-            (
-                _c(
-                    "bearing",
-                    "BRG",
-                    0.5,
-                    24,
-                    0.2,
-                    vibration_mm_s=("mul", 1.5, 3.0),
-                    temperature_c=("add", 10.0, 2.0),
-                    acoustic_db=("add", 6.0, 2.0),
-                ),
-                _c(
-                    "tool_clamp",
-                    "TCL",
-                    0.3,
-                    6,
-                    0.35,
-                    vibration_mm_s=("mul", 0.8, 3.0),
-                    acoustic_db=("add", 4.0, 2.0),
-                ),
-                _c(
-                    "pump",
-                    "PMP",
-                    0.2,
-                    8,
-                    0.3,
-                    pressure_bar=("mul", -0.2, 2.0),
-                    temperature_c=("add", 7.0, 2.0),
-                ),
-            ),
-        ),
-        AssetType(
-            "conveyor_drive",
-            "CV",
-            0.8,
-            dict(
-                temperature_c=50,
-                vibration_mm_s=2.8,
-                current_a=12,
-                pressure_bar=2.0,
-                acoustic_db=70,
-                speed_rpm=1450,
-                power_kw=5.5,
-            ),
-            120,
-            (
-                _c(
-                    "gearbox",
-                    "GBX",
-                    0.35,
-                    16,
-                    0.2,
-                    vibration_mm_s=("mul", 1.0, 2.5),
-                    acoustic_db=("add", 8.0, 2.0),
-                    temperature_c=("add", 6.0, 2.0),
-                ),
-                _c(
-                    "bearing",
-                    "BRG",
-                    0.35,
-                    8,
-                    0.25,
-                    vibration_mm_s=("mul", 1.5, 3.0),
-                    temperature_c=("add", 10.0, 2.0),
-                    acoustic_db=("add", 6.0, 2.0),
-                ),
-                _c(
-                    "belt",
-                    "BLT",
-                    0.3,
-                    4,
-                    0.5,
-                    speed_rpm=("mul", -0.08, 2.0),
-                    vibration_mm_s=("mul", 0.5, 2.0),
-                    current_a=("mul", -0.06, 2.0),
-                ),
-            ),
-        ),
-        AssetType(
-            "paint_pump",
-            "PP",
-            1.0,
-            dict(
-                temperature_c=42,
-                vibration_mm_s=2.2,
-                current_a=30,
-                pressure_bar=8.0,
-                acoustic_db=75,
-                speed_rpm=2900,
-                power_kw=15,
-            ),
-            60,
-            (
-                _c(
-                    "impeller",
-                    "IMP",
-                    0.35,
-                    12,
-                    0.2,
-                    pressure_bar=("mul", -0.2, 2.0),
-                    vibration_mm_s=("mul", 0.7, 3.0),
-                    power_kw=("mul", 0.05, 2.0),
-                ),
-                _c(
-                    "seal",
-                    "SEL",
-                    0.4,
-                    6,
-                    0.5,
-                    pressure_bar=("mul", -0.25, 2.0),
-                    power_kw=("mul", 0.1, 2.0),
-                ),
-                _c(
-                    "bearing",
-                    "BRG",
-                    0.25,
-                    10,
-                    0.25,
-                    vibration_mm_s=("mul", 1.5, 3.0),
-                    temperature_c=("add", 10.0, 2.0),
-                    acoustic_db=("add", 6.0, 2.0),
-                ),
-            ),
-        ),
-        AssetType(
-            "air_compressor",
-            "AC",
-            1.1,
-            dict(
-                temperature_c=80,
-                vibration_mm_s=3.5,
-                current_a=150,
-                pressure_bar=7.5,
-                acoustic_db=85,
-                speed_rpm=2950,
-                power_kw=75,
-            ),
-            90,
-            (
-                _c(
-                    "bearing",
-                    "BRG",
-                    0.4,
-                    24,
-                    0.25,
-                    vibration_mm_s=("mul", 1.5, 3.0),
-                    temperature_c=("add", 10.0, 2.0),
-                    acoustic_db=("add", 6.0, 2.0),
-                ),
-                _c(
-                    "valve",
-                    "VLV",
-                    0.3,
-                    6,
-                    0.4,
-                    pressure_bar=("mul", -0.15, 2.0),
-                    current_a=("mul", 0.1, 2.0),
-                ),
-                _c(
-                    "cooler",
-                    "CLR",
-                    0.3,
-                    12,
-                    0.35,
-                    temperature_c=("add", 15.0, 2.0),
-                    power_kw=("mul", 0.08, 2.0),
-                ),
-            ),
-        ),
+def _asset_type(
+    name: str, code: str, wear: float, pm_days: int, levels: tuple, parts: tuple
+) -> AssetType:
+    comps = tuple(
+        Component(part, SIGNATURES[part][0], share, repair, restore, SIGNATURES[part][1])
+        for part, share, repair, restore in parts
     )
-}
+    baseline = dict(zip(SENSOR_NAMES[:-1], map(float, levels), strict=True))
+    return AssetType(name, code, wear, baseline, pm_days, comps)
+
+
+ASSET_TYPES: dict[str, AssetType] = {row[0]: _asset_type(*row) for row in _TYPES}
 TYPE_NAMES: tuple[str, ...] = tuple(ASSET_TYPES)
 
 COMPONENT_NAMES: tuple[str, ...] = tuple(
@@ -382,86 +150,18 @@ COMPONENT_NAMES: tuple[str, ...] = tuple(
 )
 """Union of component names; the truth table has one ``health_<name>`` column each."""
 
-PLANTS: tuple[Plant, ...] = (
-    Plant(
-        "Lingang",
-        "LG",
-        0.25,
-        4,
-        (6, 6),
-        6,
-        dict(
-            welding_robot=0.35,
-            stamping_press=0.1,
-            paint_pump=0.2,
-            conveyor_drive=0.2,
-            air_compressor=0.1,
-            cnc_spindle=0.05,
-        ),
-    ),
-    Plant(
-        "Pudong",
-        "PD",
-        0.2,
-        3,
-        (6, 22),
-        5,
-        dict(
-            cnc_spindle=0.3,
-            conveyor_drive=0.25,
-            air_compressor=0.15,
-            welding_robot=0.15,
-            paint_pump=0.1,
-            stamping_press=0.05,
-        ),
-    ),
-    Plant(
-        "Jiading",
-        "JD",
-        0.2,
-        3,
-        (6, 22),
-        6,
-        dict(
-            welding_robot=0.3,
-            stamping_press=0.2,
-            paint_pump=0.2,
-            conveyor_drive=0.15,
-            air_compressor=0.1,
-            cnc_spindle=0.05,
-        ),
-    ),
-    Plant(
-        "Baoshan",
-        "BS",
-        0.15,
-        2,
-        (6, 6),
-        7,
-        dict(
-            stamping_press=0.45,
-            conveyor_drive=0.2,
-            air_compressor=0.2,
-            welding_robot=0.1,
-            cnc_spindle=0.05,
-        ),
-    ),
-    Plant(
-        "Songjiang",
-        "SJ",
-        0.2,
-        3,
-        (7, 23),
-        5,
-        dict(
-            cnc_spindle=0.4,
-            conveyor_drive=0.25,
-            air_compressor=0.15,
-            paint_pump=0.1,
-            welding_robot=0.1,
-        ),
-    ),
-)
+# Type mixes in order: welding robot, stamping press, CNC spindle, conveyor drive,
+# paint pump, air compressor.
+PLANTS: tuple[Plant, ...] = tuple(
+    Plant(name, code, weight, lines, hours, days, dict(zip(TYPE_NAMES, mix, strict=True)))
+    for name, code, weight, lines, hours, days, mix in (
+        ("Lingang", "LG", 0.25, 4, (6, 6), 6, (0.35, 0.1, 0.05, 0.2, 0.2, 0.1)),
+        ("Pudong", "PD", 0.2, 3, (6, 22), 5, (0.15, 0.05, 0.3, 0.25, 0.1, 0.15)),
+        ("Jiading", "JD", 0.2, 3, (6, 22), 6, (0.3, 0.2, 0.05, 0.15, 0.2, 0.1)),
+        ("Baoshan", "BS", 0.15, 2, (6, 6), 7, (0.1, 0.45, 0.05, 0.2, 0.0, 0.2)),
+        ("Songjiang", "SJ", 0.2, 3, (7, 23), 5, (0.1, 0.0, 0.4, 0.25, 0.1, 0.15)),
+    )
+)  # fmt: skip
 
 SUPPLIERS: dict[str, float] = {"Huatai": 0.9, "Shenlong": 1.0, "Dongfang": 1.2}
 """Original parts supplier of an asset -> relative wear speed."""
