@@ -80,12 +80,16 @@ def _term(sx: pl.Expr, n: pl.Expr, mean: pl.Expr, std: pl.Expr) -> tuple[pl.Expr
 
 
 def with_deviations(
-    partials: pl.DataFrame, bases: pl.DataFrame, sensors: tuple[str, ...], regimes: tuple[str, ...]
+    partials: pl.DataFrame,
+    bases: pl.DataFrame,
+    sensors: tuple[str, ...],
+    regimes: tuple[str, ...] | None,
 ) -> pl.DataFrame:
     """Add ``zb_s``/``zb_n`` (and ``zr_s``/``zr_n``) sums of deviations per bucket partial.
 
-    Each bucket uses the baseline of its own life; per-regime sums use the baseline of each
-    reading's regime, and readings of a regime without a baseline are left out.
+    Each bucket uses the baseline of its own life; per-regime sums (``regimes`` not ``None``:
+    the data have a regime column) use the baseline of each reading's regime, and readings
+    of a regime without a baseline are left out.
     """
     joined = partials.join(bases, on=LIFE, how="left", maintain_order="left")
     exprs = []
@@ -94,7 +98,7 @@ def with_deviations(
             pl.col(col("sx", s)), pl.col(col("n", s)), pl.col(f"bm::{s}"), pl.col(f"bs::{s}")
         )
         exprs += [zs.alias(col("zb_s", s)), zn.alias(col("zb_n", s))]
-        if not regimes:
+        if regimes is None:
             continue
         total_s, total_n = pl.lit(0.0), pl.lit(0.0)
         for r in regimes:

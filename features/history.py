@@ -9,8 +9,10 @@ with daily buckets and can be extended one night at a time.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 
@@ -113,3 +115,23 @@ def as_history(summary: Summary, until: datetime) -> History:
         until_us = pl.Series([until], dtype=pl.Datetime("us", "UTC")).dt.epoch("us")[0]
         bases = bases.filter(pl.col("base_end_us") <= until_us)
     return History(summary.partials, bases, summary.first_seen, until)
+
+
+def write_history(history: History, folder: str | Path) -> None:
+    """Persist a history as Parquet tables plus ``until`` in ``history.json`` (I/O edge)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    history.partials.write_parquet(out / "partials.parquet")
+    history.first_seen.write_parquet(out / "first_seen.parquet")
+    if history.bases is not None:
+        history.bases.write_parquet(out / "bases.parquet")
+    (out / "history.json").write_text(json.dumps({"until": history.until.isoformat()}))
+
+
+def read_history(folder: str | Path) -> History:
+    """Load a history written by ``write_history``."""
+    src = Path(folder)
+    until = datetime.fromisoformat(json.loads((src / "history.json").read_text())["until"])
+    bases = pl.read_parquet(src / "bases.parquet") if (src / "bases.parquet").exists() else None
+    partials = pl.read_parquet(src / "partials.parquet")
+    return History(partials, bases, pl.read_parquet(src / "first_seen.parquet"), until)

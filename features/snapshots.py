@@ -211,14 +211,13 @@ def build_snapshots(
         summary = extend(history, readings, lambda r: summarize(r, sensors, spec, regime, start))
     partials = _grid_partials(summary, grid)
     if summary.bases is not None:
-        regimes = tuple(
-            sorted({c.rsplit("::", 1)[1] for c in partials.columns if c.startswith("rsx::")})
-        )
+        found = {c.rsplit("::", 1)[1] for c in partials.columns if c.startswith("rsx::")}
+        regimes = tuple(sorted(found)) if regime is not None else None
         partials = with_deviations(partials, summary.bases, sensors, regimes)
     partials = partials.drop(pl.col("^(rn|rsx)::.*$")).sort("asset_id", "life_id", "k")
     starts = life_starts(bounds, summary.first_seen)
     snaps = _snaps(meta, summary.first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
-    frame = _features(snaps, partials, evs, bounds, starts, sensors, spec, grid, half_lives(spec))
+    frame = _in_batches(snaps, partials, evs, bounds, starts, sensors, spec, grid)
     if summary.bases is not None:
         ends = summary.bases.select("asset_id", "life_id", "base_end_us")
         frame = frame.join(ends, on=["asset_id", "life_id"], how="left", maintain_order="left")
@@ -233,6 +232,33 @@ def build_snapshots(
     names = feature_names(spec, sensors)
     out = frame.select(*ID_COLUMNS, *CONTEXT_COLUMNS, *[pl.col(n).cast(pl.Float64) for n in names])
     return out.sort("asset_id", "as_of")
+
+
+_BATCH_ROWS = 200_000
+"""Bucket rows per batch of assets in stage 2: bounds memory (each window level is a copy)."""
+
+
+def _in_batches(
+    snaps: pl.DataFrame,
+    partials: pl.DataFrame,
+    events: pl.DataFrame,
+    bounds: pl.DataFrame,
+    starts: pl.DataFrame,
+    sensors: tuple[str, ...],
+    spec: FeatureSpec,
+    grid: Grid,
+) -> pl.DataFrame:
+    """``_features`` over batches of assets (every per-asset feature is independent)."""
+    ids = snaps.get_column("asset_id").unique().sort().to_list()
+    longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
+    per_asset = snaps.height / max(len(ids), 1) + longest
+    size = max(1, int(_BATCH_ROWS // per_asset))
+    frames = []
+    for first in range(0, max(len(ids), 1), size):
+        keep = pl.col("asset_id").is_in(ids[first : first + size])
+        parts = [f.filter(keep) for f in (snaps, partials, events, bounds, starts)]
+        frames.append(_features(*parts, sensors, spec, grid, half_lives(spec)))
+    return pl.concat(frames)
 
 
 def _features(
