@@ -44,20 +44,21 @@ def _alarms(
     damage = np.clip(history.damage[:, :n], 0.0, 1.0)
     running = (history.state == RUNNING) * np.where(modes == 0, _IDLE_ALARM_FACTOR, 1.0)
     rate = (ALARM_BASE + ALARM_WEAR * damage**4) * running / 24.0
-    fired = rng.random(damage.shape) < -np.expm1(-rate)
-    nuisance = rng.random(n) < -np.expm1(-NUISANCE_PER_DAY * running / 24.0)
-    offsets = 2 * rng.integers(0, HOUR_US // 2, size=(damage.shape[0] + 1, n)) + 1
+    fired = np.nonzero(rng.random(damage.shape) < -np.expm1(-rate))
+    nuisance = np.flatnonzero(rng.random(n) < -np.expm1(-NUISANCE_PER_DAY * running / 24.0))
+    # Odd microsecond offsets never collide with failures and jobs (whole seconds).
+    offsets = 2 * rng.integers(0, HOUR_US // 2, size=fired[0].size + nuisance.size) + 1
+    codes = rng.integers(0, len(NUISANCE_CODES), nuisance.size)
     out: list[tuple[int, str, str | None, str]] = []
     comps = spec.kind.components
-    for c, hour in zip(*np.nonzero(fired), strict=True):
+    for i, (c, hour) in enumerate(zip(*fired, strict=True)):
         d = damage[c, hour]
         level = 1 if d < 0.6 else 2 if d < 0.85 else 3
-        ts = start_us + int(hour) * HOUR_US + int(offsets[c, hour])
+        ts = start_us + int(hour) * HOUR_US + int(offsets[i])
         out.append((ts, "alarm", comps[c].name, f"{comps[c].code}-A{level}"))
-    codes = rng.integers(0, len(NUISANCE_CODES), n)
-    for hour in np.flatnonzero(nuisance):
-        ts = start_us + int(hour) * HOUR_US + int(offsets[-1, hour])
-        out.append((ts, "alarm", None, NUISANCE_CODES[codes[hour]]))
+    for j, hour in enumerate(nuisance):
+        ts = start_us + int(hour) * HOUR_US + int(offsets[fired[0].size + j])
+        out.append((ts, "alarm", None, NUISANCE_CODES[codes[j]]))
     return out
 
 

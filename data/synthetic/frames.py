@@ -31,7 +31,8 @@ def _times(name: str, values: np.ndarray) -> pl.Series:
 def telemetry_frame(outputs: list[AssetOutput]) -> pl.DataFrame:
     """``asset_id``, ``ts``, ``operating_mode`` (Int8) and one Float64 column per sensor."""
     counts = [o.readings.ts.size for o in outputs]
-    values = np.concatenate([o.readings.values for o in outputs]) if outputs else np.empty((0, 8))
+    empty = np.empty((len(SENSOR_NAMES), 0))
+    values = np.concatenate([o.readings.values for o in outputs] or [empty], axis=1)
     cols = [
         _ids(outputs, counts),
         _times("ts", np.concatenate([o.readings.ts for o in outputs] or [np.empty(0, np.int64)])),
@@ -39,9 +40,8 @@ def telemetry_frame(outputs: list[AssetOutput]) -> pl.DataFrame:
             "operating_mode", np.concatenate([o.readings.mode for o in outputs] or [[]]), pl.Int8
         ),
     ]
-    columns = np.ascontiguousarray(values.T)  # one contiguous copy instead of one per column
     cols += [
-        pl.Series(name, columns[j], dtype=pl.Float64, nan_to_null=True)
+        pl.Series(name, values[j], dtype=pl.Float64, nan_to_null=True)
         for j, name in enumerate(SENSOR_NAMES)
     ]
     return pl.DataFrame(cols)

@@ -39,7 +39,11 @@ _DAY_US = 24 * HOUR_US
 
 @dataclass(frozen=True)
 class Readings:
-    """One asset's telemetry: times (us), operating mode and (n, sensors) values (NaN = null)."""
+    """One asset's telemetry: times (us), mode and (sensors, n) values (NaN = null).
+
+    Values are sensor-major so each channel is one contiguous row, the layout the
+    column-wise table builder wants.
+    """
 
     ts: np.ndarray
     mode: np.ndarray
@@ -60,14 +64,14 @@ def _healthy(spec: AssetSpec, mode: np.ndarray, hall: np.ndarray) -> np.ndarray:
     """Sensor levels of a healthy machine in each reading's mode and hall climate."""
     base = dict(spec.kind.baseline)
     scale = dict(zip(SENSOR_NAMES[:-1], spec.sensor_scale, strict=True))
-    out = np.empty((mode.size, len(SENSOR_NAMES)))
+    out = np.empty((len(SENSOR_NAMES), mode.size))
     for name, factors in _MODE_FACTOR.items():
         f = np.asarray(factors)[mode]
         level = base[name] * scale[name]
-        out[:, _S[name]] = hall + (level - 22.0) * f if name == "temperature_c" else level * f
+        out[_S[name]] = hall + (level - 22.0) * f if name == "temperature_c" else level * f
     acoustic = base["acoustic_db"] * scale["acoustic_db"]
-    out[:, _S["acoustic_db"]] = acoustic + np.asarray(_ACOUSTIC_SHIFT)[mode]
-    out[:, _S["ambient_temp_c"]] = hall
+    out[_S["acoustic_db"]] = acoustic + np.asarray(_ACOUSTIC_SHIFT)[mode]
+    out[_S["ambient_temp_c"]] = hall
     return out
 
 
@@ -81,17 +85,18 @@ def _add_signatures(
             effect = amp * damage[c] ** power
             col = _S[sensor]
             if kind == "mul":
-                values[:, col] *= 1.0 + effect
+                values[col] *= 1.0 + effect
             else:
-                values[:, col] += effect * activity
+                values[col] += effect * activity
 
 
 def _add_noise(values: np.ndarray, rng: np.random.Generator, day: np.ndarray, n_days: int) -> None:
     """Day-to-day wander plus reading noise, additive or relative per channel (in place)."""
-    daily = rng.standard_normal((n_days, values.shape[1])) * _DAILY_SD
-    noise = rng.standard_normal(values.shape) * _NOISE_SD + daily[day]
-    values[:, _NOISE_ADDITIVE] += noise[:, _NOISE_ADDITIVE]
-    values[:, ~_NOISE_ADDITIVE] *= 1.0 + noise[:, ~_NOISE_ADDITIVE]
+    daily = rng.standard_normal((values.shape[0], n_days)) * _DAILY_SD[:, None]
+    noise = rng.standard_normal(values.shape)
+    for j, additive in enumerate(_NOISE_ADDITIVE):
+        wiggle = noise[j] * _NOISE_SD[j] + daily[j, day]
+        values[j] = values[j] + wiggle if additive else values[j] * (1.0 + wiggle)
 
 
 def _apply_drift(
@@ -100,34 +105,41 @@ def _apply_drift(
     """Scenario sensor changes: offsets from the drift date, factors after a retrofit."""
     after = ts >= drift_us
     for name, offset in sc.sensor_offsets.items():
-        values[after, _S[name]] += offset
+        values[_S[name], after] += offset
     if retrofit_us is not None:
         done = ts >= retrofit_us
         for name, factor in sc.sensor_factors.items():
-            values[done, _S[name]] *= factor
+            values[_S[name], done] *= factor
 
 
 def _add_defects(values: np.ndarray, cfg: FleetConfig, rng: np.random.Generator) -> None:
     """Stuck transmitters, spikes, gateway outages and single dropouts (NaN), in place."""
-    n, n_sensors = values.shape
+    n_sensors, n = values.shape
     years = cfg.days / 365.0
     per_hour = 3600.0 / cfg.freq_seconds
     for _ in range(rng.poisson(cfg.stuck_per_asset_year * years)):
         col, at = int(rng.integers(n_sensors)), int(rng.integers(n))
         length = max(1, int(rng.uniform(6.0, 96.0) * per_hour))
-        values[at : at + length, col] = values[at, col]
-    spikes = rng.random(values.shape) < cfg.outlier_rate
-    factor = np.where(rng.random(values.shape) < 0.2, 0.0, rng.uniform(2.5, 5.0, values.shape))
-    values[spikes] *= factor[spikes]
+        values[col, at : at + length] = values[col, at]
+    flat = values.reshape(-1)  # a view: spikes and dropouts are drawn as sparse positions
+    spikes = _positions(rng, flat.size, cfg.outlier_rate)
+    factor = np.where(rng.random(spikes.size) < 0.2, 0.0, rng.uniform(2.5, 5.0, spikes.size))
+    flat[spikes] *= factor
     for _ in range(rng.poisson(cfg.outages_per_asset_year * years)):
         at = int(rng.integers(n))
-        values[at : at + max(1, int(rng.uniform(1.0, 12.0) * per_hour))] = np.nan
-    values[rng.random(values.shape) < cfg.missing_rate] = np.nan
+        values[:, at : at + max(1, int(rng.uniform(1.0, 12.0) * per_hour))] = np.nan
+    flat[_positions(rng, flat.size, cfg.missing_rate)] = np.nan
+
+
+def _positions(rng: np.random.Generator, size: int, rate: float) -> np.ndarray:
+    """Distinct random positions, each chosen with probability ``rate`` (binomial count)."""
+    count = rng.binomial(size, rate)
+    return np.unique(rng.integers(0, size, count))
 
 
 def _quantise(values: np.ndarray) -> np.ndarray:
     res = np.array([RESOLUTION[name] for name in SENSOR_NAMES])
-    return np.round(values / res) * res
+    return np.round(values / res[:, None]) * res[:, None]
 
 
 def simulate_readings(

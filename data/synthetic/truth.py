@@ -62,6 +62,10 @@ def _next_stop(history: History, resume: np.ndarray, n_comp: int) -> dict[str, n
     }
 
 
+def _repeat(arrays: dict[str, np.ndarray], times: int) -> dict[str, np.ndarray]:
+    return {key: np.concatenate([a] * times) for key, a in arrays.items()}
+
+
 def build_truth(
     spec: AssetSpec, history: History, loads: tuple[np.ndarray, np.ndarray], n_days: int
 ) -> TruthRows:
@@ -83,12 +87,11 @@ def build_truth(
     start["hour"] = np.minimum(start["hour"], last)
     wear = {"rho": spec.rho, "mu": spec.mu, "sigma": spec.sigma, "shock": spec.shock}
     stop = _next_stop(history, start["hour"], spec.mu.size)
-    p_fail = np.column_stack(
-        [
-            fail_probability(start, wear, loads, stop, np.minimum(hours + 24 * h, last))
-            for h in HORIZONS_DAYS
-        ]
-    )
+    # All horizons in one vectorised call: repeat the states once per horizon.
+    k = len(HORIZONS_DAYS)
+    ends = np.concatenate([np.minimum(hours + 24 * h, last) for h in HORIZONS_DAYS])
+    p_fail = fail_probability(_repeat(start, k), wear, loads, _repeat(stop, k), ends)
+    p_fail = p_fail.reshape(k, n_days).T
     p_fail = np.maximum.accumulate(p_fail, axis=1)  # quadrature noise must not break monotony
     health = np.full((n_days, len(COMPONENT_NAMES)), np.nan)
     shown = 1.0 - np.clip(history.damage[:, hours], 0.0, 1.0)
