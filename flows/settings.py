@@ -87,6 +87,9 @@ def prepare_environment(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    # The ephemeral API starts a local server on the first run; on a busy 2-core machine
+    # that takes longer than Prefect's 20 s default and the run would fail for nothing.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # A failed step is reported once, by the CLI, naming the step; Prefect's own
     # traceback logs would bury that message.
