@@ -19,6 +19,7 @@ from forewarn.features.fingerprint import fingerprint
 from forewarn.features.snapshots import ID_COLUMNS, label_columns, scoring_snapshot, training_frame
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.settings import Settings
+from forewarn.models.champion import ChampionModels
 from forewarn.models.registry import load_champion, log_and_register
 from forewarn.models.training import train_models
 from forewarn.serving.report import ReportMeta, write_report
@@ -170,17 +171,19 @@ def score_night(
     exp: ExperimentConfig,
     settings: Settings,
     scored_at: datetime,
+    models: ChampionModels | None = None,
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` with the champion models and store the night.
 
     The store write replaces that night's rows atomically, so a re-run for the same
-    ``as_of`` leaves one set of scores.
+    ``as_of`` leaves one set of scores. ``models`` (default: the registry's champion)
+    lets a backtest load a model once and replay many nights with it.
 
     Raises:
         NoChampionError: no champion registered (run ``forewarn train`` first).
         FeatureMismatchError: tonight's features do not match the champion's.
     """
-    models = load_champion(
+    models = models or load_champion(
         settings.tracking_uri,
         risk_name=exp.model.risk_model_name,
         rul_name=exp.model.rul_model_name,
