@@ -20,8 +20,6 @@ from forewarn.features.snapshots import ID_COLUMNS, label_columns, scoring_snaps
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.settings import Settings
 from forewarn.models.champion import ChampionModels
-from forewarn.models.registry import load_champion, log_and_register
-from forewarn.models.training import train_models
 from forewarn.serving.report import ReportMeta, write_report
 from forewarn.serving.risklist import build_risk_list
 from forewarn.serving.score import ScoringRules, reading_stats, score_snapshot
@@ -138,6 +136,9 @@ def train_and_register(
     Returns:
         Run id, registered versions, the promotion decisions and headline metrics.
     """
+    from forewarn.models.registry import log_and_register  # heavy (mlflow): import on use
+    from forewarn.models.training import train_models
+
     frame = pl.read_parquet(frame_path)
     features = model_features(frame.columns, exp)
     result = train_models(frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir)
@@ -183,6 +184,8 @@ def score_night(
         NoChampionError: no champion registered (run ``forewarn train`` first).
         FeatureMismatchError: tonight's features do not match the champion's.
     """
+    from forewarn.models.registry import load_champion  # heavy (mlflow): import on use
+
     models = models or load_champion(
         settings.tracking_uri,
         risk_name=exp.model.risk_model_name,
