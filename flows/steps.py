@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -19,11 +19,13 @@ from forewarn.features.fingerprint import fingerprint
 from forewarn.features.snapshots import ID_COLUMNS, label_columns, scoring_snapshot, training_frame
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.settings import Settings
-from forewarn.models.champion import ChampionModels
 from forewarn.serving.report import ReportMeta, write_report
 from forewarn.serving.risklist import build_risk_list
 from forewarn.serving.score import ScoringRules, reading_stats, score_snapshot
 from forewarn.serving.store import ScoreStore
+
+if TYPE_CHECKING:  # lightgbm is slow to import; only annotations need it here
+    from forewarn.models.champion import ChampionModels
 
 
 def _dataset_name(url: str) -> str:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from forewarn.features.durations import hours
-from forewarn.models.champion import ChampionModels
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import SCORE_SCHEMA, validate_scores
+
+if TYPE_CHECKING:  # lightgbm is slow to import; only annotations need it here
+    from forewarn.models.champion import ChampionModels
 
 UTC_US = pl.Datetime("us", "UTC")
 
