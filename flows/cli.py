@@ -68,7 +68,11 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def register() -> None:
     """Attach every command module (kept small: one module per area)."""
-    from forewarn.flows import commands_data, commands_pipeline  # noqa: F401  (register commands)
+    from forewarn.flows import (  # noqa: F401  (register commands)
+        commands_data,
+        commands_ops,
+        commands_pipeline,
+    )
 
 
 def main() -> None:

@@ -1,0 +1,102 @@
+"""Schedules: the nightly job as a Prefect deployment, built here and served by the CLI.
+
+``build_deployments`` only builds objects (testable without a server); ``serve`` registers
+them with the Prefect API and runs scheduled runs in this process until stopped.
+
+How missed and overlapping runs are kept from piling up (Prefect 3.8):
+
+- The server's scheduler creates runs from "now" on: nights missed while the *server* was
+  down are never created, so there is no catch-up storm.
+- Nights missed while only this serving process was down exist as late runs; each starts,
+  sees that a later night is already due, and finishes at once (``nightly.superseded_by``).
+- ``concurrency_limit=1`` with the ``ENQUEUE`` strategy on the deployment, and
+  ``limit=1`` on the serving process: one nightly run at a time; a run that collides
+  waits for the slot instead of being cancelled, so the latest night is never the one
+  dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from prefect import serve as prefect_serve
+from prefect._vendor.croniter import croniter
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+
+from forewarn.flows.nightly import DEFAULT_CRON, DEFAULT_TIMEZONE, monitoring_flow, nightly_flow
+
+DEPLOYMENT_NAME = "nightly"
+
+
+class ScheduleError(ValueError):
+    """A cron expression or time zone that cannot be scheduled; the message says which."""
+
+
+def check_schedule(cron: str, timezone: str) -> None:
+    """Refuse a bad cron expression or unknown time zone before anything is registered."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ScheduleError(
+            f"unknown time zone {timezone!r}: use an IANA name such as UTC or Asia/Shanghai"
+        ) from exc
+    if not croniter.is_valid(cron):
+        raise ScheduleError(f"invalid cron expression {cron!r}: e.g. '0 2 * * *' (02:00 daily)")
+
+
+def build_deployments(
+    data: str,
+    *,
+    cron: str = DEFAULT_CRON,
+    timezone: str = DEFAULT_TIMEZONE,
+    experiment: str | None = None,
+    home: str | None = None,
+    max_reject_share: float | None = None,
+) -> list[RunnerDeployment]:
+    """The deployments ``forewarn schedule`` serves: the nightly job (scoring → monitoring).
+
+    Args:
+        data: the dataset each night reads (a folder the nightly extract lands in).
+        cron: when to run, in ``timezone`` (default 02:00 daily).
+        timezone: IANA time zone of the cron expression.
+        experiment: experiment name or path; the champion of its model names scores.
+        home: workspace folder (absolute, so the served runs find it from anywhere).
+        max_reject_share: reject gate for each night.
+
+    Raises:
+        ScheduleError: bad cron expression or time zone.
+    """
+    check_schedule(cron, timezone)
+    parameters: dict[str, Any] = {
+        "data": data,
+        "experiment": experiment,
+        "home": home,
+        "cron": cron,
+        "timezone": timezone,
+        "max_reject_share": max_reject_share,
+    }
+    nightly = nightly_flow.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters=parameters,
+        concurrency_limit=ConcurrencyLimitConfig(
+            limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+        ),
+        description=describe(cron, timezone),
+        tags=["forewarn", "nightly"],
+    )
+    return [nightly]
+
+
+def describe(cron: str, timezone: str) -> str:
+    """One line saying what the nightly deployment does (shown in the Prefect UI)."""
+    steps = "scoring, then monitoring" if monitoring_flow() else "scoring (no monitoring flow yet)"
+    return f"forewarn nightly job at '{cron}' ({timezone}): {steps}; as_of = scheduled time"
+
+
+def serve(deployments: list[RunnerDeployment]) -> None:
+    """Register the deployments and run their scheduled runs here, one at a time (blocks)."""
+    prefect_serve(*deployments, limit=1, print_starting_message=False)
