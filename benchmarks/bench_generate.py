@@ -51,6 +51,7 @@ def child(assets: int, days: int, freq: str, batch: int, out: Path) -> dict[str,
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load_average_1m": round(os.getloadavg()[0], 1),  # the machine may be shared
         "output_mb": round(_folder_bytes(out) / 2**20),
         "counts": summary["counts"],
         "rates": {k: round(v, 4) for k, v in summary["rates"].items()},
@@ -81,15 +82,16 @@ def markdown(results: list[dict[str, Any]]) -> str:
         f"{os.cpu_count()} CPUs.",
         "",
         "| assets | days | freq | telemetry rows | seconds | rows/s | peak RSS (MB) | output (MB) "
-        "| failing share | failures/asset-year | 7-day prevalence |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| load (1 min) | failing share | failures/asset-year | 7-day prevalence |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         rates = r["rates"]
         lines.append(
             f"| {r['assets']:,} | {r['days']} | {r['freq']} | {r['telemetry_rows']:,} "
             f"| {r['seconds']} | {r['rows_per_second']:,} | {r['peak_rss_mb']:,} "
-            f"| {r['output_mb']:,} | {rates['failing_asset_share']:.3f} "
+            f"| {r['output_mb']:,} | {r.get('load_average_1m', '')} "
+            f"| {rates['failing_asset_share']:.3f} "
             f"| {rates['failures_per_asset_year']:.3f} | {rates['prevalence_7d']:.4f} |"
         )
     lines += ["", "```json", json.dumps(results, indent=2), "```", ""]
