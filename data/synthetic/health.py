@@ -21,7 +21,7 @@ from forewarn.synthetic.scenarios import ScenarioSpec
 
 RUNNING, SERVICE, DOWN = 0, 1, 2
 HOUR_US = 3_600_000_000
-PM_LOCAL_HOUR_UTC = 14  # 22:00 in Shanghai: start of the night shift
+PM_HOUR_UTC = 14  # 22:00 in Shanghai: start of the night shift
 
 
 @dataclass(frozen=True)
@@ -103,15 +103,15 @@ def plan_interventions(
     hours = rng.integers(4, 9, days.size)
     none, ones = np.zeros(len(comps), dtype=bool), np.ones(len(comps))
     plan = [
-        Intervention(int(d) * 24 + PM_LOCAL_HOUR_UTC, int(h), np.minimum(r, 1.0), none, ones, "PM")
+        Intervention(int(d) * 24 + PM_HOUR_UTC, int(h), np.minimum(r, 1.0), none, ones, "PM")
         for d, h, r in zip(days, hours, restore, strict=True)
-        if 0 <= int(d) * 24 + PM_LOCAL_HOUR_UTC < n_hours
+        if 0 <= int(d) * 24 + PM_HOUR_UTC < n_hours
     ]
     names = [c.name for c in comps]
     if campaign is not None and campaign.component in names:
         renew = np.array([n == campaign.component for n in names])
         mult = np.where(renew, campaign.wear_factor, 1.0)
-        start = drift_hour + PM_LOCAL_HOUR_UTC
+        start = drift_hour + PM_HOUR_UTC
         plan.append(Intervention(start, 6, 0.0 * ones, renew, mult, "RETROFIT", campaign.component))
     return _without_overlaps(plan)
 
