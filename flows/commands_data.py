@@ -56,7 +56,7 @@ def generate(
     except FileExistsError as exc:
         console.fail(str(exc), "pass --overwrite to replace it, or choose another --out")
         raise typer.Exit(2) from exc
-    console.console.print(f"wrote {target}: {summary}")
+    console.print_fleet(summary, str(target))
 
 
 @app.command(

@@ -180,3 +180,24 @@ def print_demo(out: dict, settings) -> None:
         "--host 127.0.0.1  → http://127.0.0.1:4200 (flow runs of this demo)"
     )
     console.print(f"web page:    forewarn --home {settings.home} serve  → http://127.0.0.1:8765")
+
+
+def print_fleet(summary: dict, target: str) -> None:
+    """What ``forewarn generate`` wrote: size, failures, drift and the next command."""
+    counts, rates, cfg = summary["counts"], summary["rates"], summary["config"]
+    console.print(f"[bold]wrote[/] {target}")
+    console.print(
+        f"{counts['assets']:,} assets x {cfg['days']} days at {cfg['freq']}: "
+        f"{counts['telemetry_rows']:,} readings, {counts['events_failure']:,} failures "
+        f"({100 * rates['failing_asset_share']:.0f}% of assets fail, "
+        f"{counts['multi_failure_assets']} more than once), "
+        f"{counts['events_maintenance']:,} maintenance, {counts['events_alarm']:,} alarms"
+    )
+    drift = summary.get("drift", {})
+    if drift.get("scenario", "none") != "none":
+        console.print(
+            f"drift scenario {drift['scenario']} from {drift['start']}: "
+            f"{len(drift['asset_ids'])} assets, sensors {', '.join(drift['sensors']) or '-'}"
+        )
+    console.print("ground truth (never read by the pipeline): truth/")
+    console.print(f"next: forewarn validate {target}")

@@ -71,3 +71,22 @@ def test_validate_rejects_future_rows_relative_to_as_of(tmp_path: Path) -> None:
     assert "ts after as_of" in out.stdout
     bad = run("validate", str(root), "--as-of", "yesterday", home=tmp_path / "home")
     assert bad.returncode == 2
+
+
+def test_generate_then_validate_as_a_user_would(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    args = ("generate", "--assets", "12", "--days", "10", "--seed", "3")
+    first = run(*args, "--out", str(tmp_path / "a"), home=home)
+    assert first.returncode == 0, first.stderr
+    assert "12 assets x 10 days" in first.stdout
+    again = run(*args, "--out", str(tmp_path / "a"), home=home)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    second = run(*args, "--out", str(tmp_path / "b"), home=home)
+    assert second.returncode == 0
+    for table in ("assets.parquet", "events.parquet", "telemetry/part-00000.parquet"):
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+    checked = run("validate", str(tmp_path / "a"), "--as-of", "2026-01-01", home=home)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "no rejected rows" in checked.stdout
+    bad = run("generate", "--scenario", "bogus", "--out", str(tmp_path / "c"), home=home)
+    assert bad.returncode == 2 and "invalid fleet settings" in bad.stderr
