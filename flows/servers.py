@@ -75,6 +75,10 @@ def _env(settings: Settings, name: str) -> dict[str, str]:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_UI_ENABLED": "true",
         }
+    else:
+        # Job execution serves MLflow's GenAI features; it would start seven more
+        # Python processes that forewarn never uses.
+        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     return env
 
 

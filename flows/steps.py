@@ -5,6 +5,7 @@ quick ones directly. Nothing here imports prefect.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,6 +127,22 @@ def model_features(columns: list[str], exp: ExperimentConfig) -> list[str]:
     return [c for c in columns if c not in skip]
 
 
+def string_leaves(info: dict[str, Any]) -> dict[str, Any]:
+    """The same nesting with every leaf a string (JSON for non-strings).
+
+    ``log_and_register`` turns the dataset record into run tags as is; MLflow's REST
+    store (a real tracking server) refuses non-string tag values, SQLite does not.
+    """
+    return {
+        k: string_leaves(v)
+        if isinstance(v, dict)
+        else v
+        if isinstance(v, str)
+        else json.dumps(v, default=str)
+        for k, v in info.items()
+    }
+
+
 def train_and_register(
     frame_path: str,
     exp: ExperimentConfig,
@@ -149,7 +166,7 @@ def train_and_register(
         settings.tracking_uri,
         exp.name,
         exp.model_dump(mode="json"),
-        dataset_info,
+        string_leaves(dataset_info),
         artifact_location=settings.artifact_root,
     )
     return {
