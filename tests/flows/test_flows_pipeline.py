@@ -1,0 +1,91 @@
+"""Training and nightly scoring flows end to end on a small synthetic fleet (Prefect harness)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from forewarn.flows import steps
+from forewarn.flows.scoring import scoring_flow
+from forewarn.flows.settings import load_settings
+from forewarn.flows.tasks import StepFailedError
+from forewarn.models.registry import list_models
+from forewarn.serving.store import ScoreStore
+from tests.flows.conftest import FLEET_ASSETS, NIGHT, Trained
+
+
+def test_training_flow_registers_a_champion_pair(trained: Trained) -> None:
+    out = trained.out
+    assert out["experiment"] == "flowtest"
+    assert out["versions"] == {"risk": "1", "rul": "1"}
+    assert out["promoted"] == {"risk": True, "rul": True}  # first model: no champion to beat
+    assert out["labels"]["positives"] > 0
+    assert Path(out["frame"]).is_file()
+    uri = load_settings(home=trained.home).tracking_uri
+    versions = {(v.name, v.version): v.aliases for v in list_models(uri, ("flowtest-risk",))}
+    assert "champion" in versions[("flowtest-risk", "1")]
+
+
+def test_scoring_twice_for_one_night_leaves_one_set_of_scores(trained: Trained, home: Path) -> None:
+    args = (str(trained.fleet), NIGHT, str(trained.config), str(home))
+    first = scoring_flow(*args)
+    store = ScoreStore(home / "scores")
+    before = store.night(NIGHT)
+    second = scoring_flow(*args, report=False)
+    after = store.night(NIGHT)
+
+    assert first["assets"] == second["assets"] == FLEET_ASSETS
+    assert store.nights() == [NIGHT]
+    assert after.height == FLEET_ASSETS and after["asset_id"].n_unique() == FLEET_ASSETS
+    assert (after["scored_at"] > before["scored_at"]).all()  # replaced, not appended
+    assert after["p_fail"].to_list() == before["p_fail"].to_list()  # same data, same model
+    assert {"html", "csv"} <= set(first["report"])
+    assert all(Path(p).is_file() for p in first["report"].values())
+
+
+def test_failing_step_names_it_and_keeps_earlier_scores(
+    trained: Trained, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = (str(trained.fleet), NIGHT, str(trained.config), str(home))
+    scoring_flow(*args, report=False)
+    store = ScoreStore(home / "scores")
+    kept = store.night(NIGHT)
+
+    def broken(*_a: object, **_k: object) -> pl.DataFrame:
+        raise ValueError("injected fault in the model")
+
+    monkeypatch.setattr(steps, "score_snapshot", broken)
+    with pytest.raises(StepFailedError) as info:
+        scoring_flow(*args, report=False)
+
+    assert info.value.step == "score the fleet"
+    assert str(info.value) == "step 'score the fleet' failed: injected fault in the model"
+    assert store.night(NIGHT).equals(kept)  # the failed re-run changed nothing
+
+
+def test_transient_error_is_retried_bad_input_is_not(
+    trained: Trained, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forewarn.flows import scoring
+
+    real = steps.score_snapshot
+    calls: list[str] = []
+
+    def flaky(*a: object, **k: object) -> pl.DataFrame:
+        calls.append("call")
+        if len(calls) == 1:
+            raise OSError("network share hiccup")
+        return real(*a, **k)
+
+    monkeypatch.setattr(steps, "score_snapshot", flaky)
+    monkeypatch.setattr(
+        scoring, "score_night", scoring.score_night.with_options(retry_delay_seconds=0)
+    )
+    out = scoring_flow(str(trained.fleet), NIGHT, str(trained.config), str(home), report=False)
+    assert out["assets"] == FLEET_ASSETS and len(calls) == 2
+
+    calls.clear()
+    with pytest.raises(StepFailedError, match="validate data"):
+        scoring_flow(str(home / "no-such-dataset"), NIGHT, str(trained.config), str(home))
