@@ -123,7 +123,8 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
     over assets sorted by id so the result does not depend on row order.
     """
     parts = [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
-    ordered = frame.sort("as_of", "asset_type", "asset_id", nulls_last=True)
+    keys = ["as_of", "asset_type", "asset_id"]
+    ordered = frame.select(*keys, *parts).sort(keys, nulls_last=True)
     pooled = segment_sums(
         ordered, ["as_of", "asset_type"], [pl.col(c).alias(f"_fleet_{c}") for c in parts]
     )

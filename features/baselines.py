@@ -8,10 +8,11 @@ Deviations ``(x - mean) / std`` are linear in ``x``, so a bucket's sum of deviat
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from forewarn.features.buckets import col, regime_col
-from forewarn.features.exact import div, segment_sums
+from forewarn.features.exact import div, segment_starts, segment_sums
 
 LIFE = ["asset_id", "life_id"]
 
@@ -54,15 +55,19 @@ def baseline_table(
     """Per ``(asset_id, life_id)``: ``base_end_us`` and baseline mean/std per sensor (and regime).
 
     Args:
-        readings: life-tagged readings sorted by ``(asset_id, ts)``.
+        readings: life-tagged readings, each asset's rows together and in time order.
         sensors: sensor columns.
         span_us: baseline span in microseconds.
         regime: regime column, if any.
         regimes: regime values with their own baselines.
     """
-    ts_us = pl.col("ts").dt.epoch("us")
-    base = readings.with_columns(base_end_us=ts_us.min().over(LIFE) + span_us).filter(
-        ts_us <= pl.col("base_end_us")
+    # Rows of a life are contiguous and in time order: its first row is its first reading.
+    starts = segment_starts(readings, LIFE)
+    ts = readings.get_column("ts").dt.epoch("us").to_numpy()
+    lengths = np.diff(np.append(starts, ts.size))
+    ends = np.repeat(ts[starts] + span_us, lengths) if starts.size else np.zeros(0, np.int64)
+    base = readings.with_columns(base_end_us=pl.Series(ends, dtype=pl.Int64)).filter(
+        pl.Series(ts <= ends)
     )
     table = base.group_by(LIFE, maintain_order=True).agg(pl.col("base_end_us").first())
     table = table.join(_stats(base, sensors, ""), on=LIFE, how="left")

@@ -11,12 +11,15 @@ split, so "current life" statistics start exactly at the reset.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
-from forewarn.features.exact import div, segment_sums
+from forewarn.features.exact import div, segment_starts
 
 US_PER_DAY = 86_400_000_000
 
@@ -66,44 +69,71 @@ def regime_col(part: str, sensor: str, regime: str) -> str:
     return f"{part}::{sensor}::{regime}"
 
 
+def _sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return np.add.reduceat(values, starts) if starts.size else np.zeros(0)
+
+
+def _last(ok: np.ndarray, values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Value and index of the last non-null reading per bucket (index -1: none)."""
+    idx = np.where(ok, np.arange(ok.size), -1)
+    last = np.maximum.reduceat(idx, starts) if starts.size else np.zeros(0, dtype=np.int64)
+    return np.where(last >= 0, values[np.maximum(last, 0)], np.nan), last
+
+
 def sensor_partials(
-    sensor: str, half_lives_days: tuple[float, ...], regime: str | None, regimes: tuple[str, ...]
-) -> tuple[list[pl.Expr], list[pl.Expr]]:
-    """Order-insensitive aggregations and float sums of one sensor inside a bucket.
+    x: np.ndarray, shared: dict[str, np.ndarray], starts: np.ndarray, regimes: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Every partial of one sensor per bucket (NaN = null), from its readings ``x``.
 
-    Expects ``_u``: reading time minus bucket end, in days (<= 0), so time moments stay
-    small and exact to re-centre when buckets are combined. Per-regime counts and sums let
-    deviations from each regime's baseline be computed later from partials alone.
-
-    Returns:
-        ``(exact, sums)``: counts/min/max/last for ``group_by``, and expressions whose
-        per-bucket sums ``segment_sums`` computes in a fixed order.
+    Args:
+        x: readings in time order within each bucket, NaN for dropouts.
+        shared: ``u`` (reading time minus bucket end, days, <= 0), ``ts`` (epoch µs) and
+            ``w{i}`` (EWMA weight of each window), computed once for all sensors.
+        starts: first row of each bucket.
+        regimes: regime value → boolean mask of its readings.
     """
-    x = pl.col(sensor)
-    ok = x.is_not_null()
-    u = pl.when(ok).then(pl.col("_u"))
-    exact = [
-        ok.sum().cast(pl.Float64).alias(col("n", sensor)),
-        x.min().alias(col("mn", sensor)),
-        x.max().alias(col("mx", sensor)),
-        x.last(ignore_nulls=True).alias(col("last", sensor)),
-        pl.when(ok).then(pl.col("_ts_us")).max().alias(col("lts", sensor)),
-    ]
-    sums = [
-        x.alias(col("sx", sensor)),
-        (x * x).alias(col("sxx", sensor)),
-        u.alias(col("su", sensor)),
-        (u * u).alias(col("suu", sensor)),
-        (u * x).alias(col("sux", sensor)),
-    ]
-    for i, h in enumerate(half_lives_days):
-        weight = (u * (math.log(2.0) / h)).exp()
-        sums += [(weight * x).alias(col(f"ew{i}", sensor)), weight.alias(col(f"ewn{i}", sensor))]
-    for r in regimes:
-        here = pl.col(regime) == r
-        exact.append((ok & here).sum().cast(pl.Float64).alias(regime_col("rn", sensor, r)))
-        sums.append(pl.when(here).then(x).alias(regime_col("rsx", sensor, r)))
-    return exact, sums
+    ok = ~np.isnan(x)
+    x0, u0 = np.where(ok, x, 0.0), np.where(ok, shared["u"], 0.0)
+    out = {
+        "n": _sums(ok.astype(np.float64), starts),
+        "sx": _sums(x0, starts),
+        "sxx": _sums(x0 * x0, starts),
+        "su": _sums(u0, starts),
+        "suu": _sums(u0 * u0, starts),
+        "sux": _sums(u0 * x0, starts),
+    }
+    if starts.size:
+        out["mn"] = np.minimum.reduceat(np.where(ok, x, np.inf), starts)
+        out["mx"] = np.maximum.reduceat(np.where(ok, x, -np.inf), starts)
+    else:
+        out["mn"] = out["mx"] = np.zeros(0)
+    out["last"], last = _last(ok, x, starts)
+    out["lts"] = np.where(last >= 0, shared["ts"][np.maximum(last, 0)], _NO_TS)
+    i = 0
+    while f"w{i}" in shared:
+        w0 = np.where(ok, shared[f"w{i}"], 0.0)
+        out[f"ew{i}"], out[f"ewn{i}"] = _sums(w0 * x0, starts), _sums(w0, starts)
+        i += 1
+    for r, mask in regimes.items():
+        here = ok & mask
+        out[f"rn::{r}"] = _sums(here.astype(np.float64), starts)
+        out[f"rsx::{r}"] = _sums(np.where(here, x, 0.0), starts)
+    return out
+
+
+_NO_TS = np.iinfo(np.int64).min
+
+
+def _series(sensor: str, part: str, values: np.ndarray) -> pl.Series:
+    """A partial as a named Series; missing min/max/last/lts become nulls."""
+    kind, _, regime = part.partition("::")
+    name = regime_col(kind, sensor, regime) if regime else col(part, sensor)
+    frame = pl.DataFrame({name: values})
+    if part == "lts":
+        return frame.select(pl.when(pl.col(name) != _NO_TS).then(pl.col(name))).to_series()
+    if part in ("mn", "mx", "last"):
+        return frame.select(pl.when(pl.col(name).is_finite()).then(pl.col(name))).to_series()
+    return frame.to_series()
 
 
 def bucket_partials(
@@ -116,9 +146,13 @@ def bucket_partials(
 ) -> pl.DataFrame:
     """Aggregate life-tagged readings into ``(asset_id, life_id, k)`` partials.
 
+    Sums run with ``numpy.add.reduceat`` over each bucket's readings in time order, so their
+    rounding depends on the bucket alone (see ``exact``); EWMA weights use Polars' scalar
+    ``exp``, identical wherever a reading sits in memory.
+
     Args:
-        readings: ``asset_id``, ``ts``, ``life_id``, sensors and the regime column, sorted
-            by ``(asset_id, ts)`` (hence by life and bucket too).
+        readings: ``asset_id``, ``ts``, ``life_id``, sensors and the regime column, each
+            asset's rows together and in time order (hence each bucket's too).
         sensors: sensor columns.
         grid: the bucket grid.
         half_lives_days: EWMA half-life of each fixed window, in days.
@@ -127,14 +161,33 @@ def bucket_partials(
     """
     # Leakage guard: a bucket only holds readings with ts <= its end, the snapshot time.
     ts_us = pl.col("ts").dt.epoch("us")
-    tagged = readings.with_columns(_ts_us=ts_us, k=grid.k_of(ts_us)).with_columns(
-        _u=div((pl.col("_ts_us") - grid.end_us(pl.col("k"))).cast(pl.Float64), US_PER_DAY)
+    u = div((ts_us - grid.end_us(grid.k_of(ts_us))).cast(pl.Float64), US_PER_DAY)
+    weights = [
+        (u * (math.log(2.0) / h)).exp().alias(f"w{i}") for i, h in enumerate(half_lives_days)
+    ]
+    frame = readings.select(
+        "asset_id",
+        "life_id",
+        ts_us.alias("ts"),
+        grid.k_of(ts_us).alias("k"),
+        u.alias("u"),
+        *weights,
     )
     keys = ["asset_id", "life_id", "k"]
-    exact, sums = [], []
-    for s in sensors:
-        e, f = sensor_partials(s, half_lives_days, regime, regimes)
-        exact, sums = exact + e, sums + f
-    ordered = tagged.group_by(keys, maintain_order=True).agg(exact)
-    summed = segment_sums(tagged, keys, sums)
-    return pl.concat([ordered, summed.drop(keys)], how="horizontal")
+    starts = segment_starts(frame, keys)
+    shared = {
+        c: frame.get_column(c).to_numpy()
+        for c in frame.columns
+        if c not in ("asset_id", "life_id", "k")
+    }
+    masks = {r: (readings.get_column(regime) == r).fill_null(False).to_numpy() for r in regimes}
+
+    def one(sensor: str) -> pl.DataFrame:
+        x = readings.get_column(sensor).cast(pl.Float64).to_numpy()
+        parts = sensor_partials(x, shared, starts, masks)
+        return pl.DataFrame([_series(sensor, p, v) for p, v in parts.items()])
+
+    # numpy releases the GIL in its loops: sensors run side by side on the cores.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        columns = [frame.select(keys)[starts], *pool.map(one, sensors)]
+    return pl.concat(columns, how="horizontal")

@@ -91,7 +91,26 @@ def _readings(
     keep = pl.col("ts") <= upto
     if since is not None:
         keep = keep & (pl.col("ts") >= since)
-    return telemetry.filter(keep).select("asset_id", "ts", *cols).sort("asset_id", "ts")
+    return telemetry.filter(keep).select("asset_id", "ts", *cols)
+
+
+def grouped_in_time(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each asset's rows together and in time order; sorts only when they are not already.
+
+    Writers usually emit telemetry asset by asset in time order, and a full sort of 17M
+    rows by a string key costs several scans, so check first (one cheap pass).
+    """
+    if frame.height < 2:
+        return frame
+    same = pl.col("asset_id") == pl.col("asset_id").shift(1)
+    check = frame.select(
+        changes=(~same).sum(),
+        ordered=(~same | (pl.col("ts") > pl.col("ts").shift(1))).all(),
+        assets=pl.col("asset_id").n_unique(),
+    ).row(0, named=True)
+    if check["ordered"] and check["changes"] == check["assets"] - 1:
+        return frame
+    return frame.sort(pl.col("asset_id").cast(pl.Categorical).to_physical(), "ts")
 
 
 def _assets(assets: pl.LazyFrame) -> pl.DataFrame:
@@ -141,7 +160,8 @@ def _load(
     bounds = life_bounds(evs.lazy(), meta, spec.life_resets)
     names = telemetry.collect_schema().names()
     regime = spec.regime_column if spec.regime_column in names else None
-    readings = tag_lives(_readings(telemetry, sensors, regime, upto, since), bounds).collect()
+    raw = grouped_in_time(_readings(telemetry, sensors, regime, upto, since).collect())
+    readings = tag_lives(raw.lazy(), bounds).collect()
     return sensors, evs, meta, bounds, regime, readings
 
 
@@ -209,6 +229,7 @@ def build_snapshots(
         summary = summarize(readings, sensors, spec, regime, start)
     else:
         summary = extend(history, readings, lambda r: summarize(r, sensors, spec, regime, start))
+    del readings  # the raw rows are summarised: free them before stage 2
     partials = _grid_partials(summary, grid)
     if summary.bases is not None:
         found = {c.rsplit("::", 1)[1] for c in partials.columns if c.startswith("rsx::")}
@@ -217,14 +238,9 @@ def build_snapshots(
     partials = partials.drop(pl.col("^(rn|rsx)::.*$")).sort("asset_id", "life_id", "k")
     starts = life_starts(bounds, summary.first_seen)
     snaps = _snaps(meta, summary.first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
-    frame = _in_batches(snaps, partials, evs, bounds, starts, sensors, spec, grid)
-    if summary.bases is not None:
-        ends = summary.bases.select("asset_id", "life_id", "base_end_us")
-        frame = frame.join(ends, on=["asset_id", "life_id"], how="left", maintain_order="left")
-        frame = frame.with_columns(_base_ok=pl.col("as_of").dt.epoch("us") >= pl.col("base_end_us"))
-    frame = frame.with_columns(
-        asm.sensor_columns(spec, sensors, regime is not None) + asm.alarm_columns(spec)
-    )
+    ends = None if summary.bases is None else summary.bases.select(*LIFE_KEYS, "base_end_us")
+    tables = {"partials": partials, "events": evs, "bounds": bounds, "starts": starts, "ends": ends}
+    frame = _in_batches(snaps, tables, sensors, spec, grid, regime is not None)
     if spec.fleet_norm:
         frame = asm.fleet_columns(frame, spec, sensors)
     feats = event_features(frame, evs, spec)
@@ -234,19 +250,18 @@ def build_snapshots(
     return out.sort("asset_id", "as_of")
 
 
-_BATCH_ROWS = 200_000
+LIFE_KEYS = ["asset_id", "life_id"]
+_BATCH_ROWS = 60_000
 """Bucket rows per batch of assets in stage 2: bounds memory (each window level is a copy)."""
 
 
 def _in_batches(
     snaps: pl.DataFrame,
-    partials: pl.DataFrame,
-    events: pl.DataFrame,
-    bounds: pl.DataFrame,
-    starts: pl.DataFrame,
+    tables: dict[str, pl.DataFrame | None],
     sensors: tuple[str, ...],
     spec: FeatureSpec,
     grid: Grid,
+    regime: bool,
 ) -> pl.DataFrame:
     """``_features`` over batches of assets (every per-asset feature is independent)."""
     ids = snaps.get_column("asset_id").unique().sort().to_list()
@@ -256,37 +271,50 @@ def _in_batches(
     frames = []
     for first in range(0, max(len(ids), 1), size):
         keep = pl.col("asset_id").is_in(ids[first : first + size])
-        parts = [f.filter(keep) for f in (snaps, partials, events, bounds, starts)]
-        frames.append(_features(*parts, sensors, spec, grid, half_lives(spec)))
+        part = {k: None if t is None else t.filter(keep) for k, t in tables.items()}
+        frames.append(_features(snaps.filter(keep), part, sensors, spec, grid, regime))
     return pl.concat(frames)
 
 
 def _features(
     snaps: pl.DataFrame,
-    partials: pl.DataFrame,
-    events: pl.DataFrame,
-    bounds: pl.DataFrame,
-    starts: pl.DataFrame,
+    tables: dict[str, pl.DataFrame | None],
     sensors: tuple[str, ...],
     spec: FeatureSpec,
     grid: Grid,
-    half_lives: tuple[float, ...],
+    regime: bool,
 ) -> pl.DataFrame:
-    """Join window partials, life running totals and current-life facts onto the snapshots."""
+    """Sensor and alarm features of a batch of assets, plus what fleet and event steps need.
+
+    Args:
+        snaps: snapshot rows of the batch.
+        tables: ``partials`` (with deviations), ``events``, life ``bounds`` and ``starts``,
+            baseline ``ends`` (or ``None``), all restricted to the batch.
+        sensors: sensor names.
+        spec: the feature spec.
+        grid: the bucket grid.
+        regime: whether the data have the regime column.
+    """
+    partials = tables["partials"]
     columns = [c for c in partials.columns if "::" in c]
     merged = asm.merge_lives(partials, columns)
-    alarms = alarm_partials(events.lazy(), grid, spec.alarm_codes).collect()
+    alarms = alarm_partials(tables["events"].lazy(), grid, spec.alarm_codes).collect()
     merged = merged.join(alarms, on=["asset_id", "k"], how="full", coalesce=True)
     longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
     dense = asm.dense_grid(snaps, merged, longest)
-    windows = asm.window_features(dense, snaps, spec, grid, half_lives)
-    frame = current_life(snaps, bounds, starts)
+    windows = asm.window_features(dense, snaps, spec, grid, half_lives(spec))
+    frame = current_life(snaps, tables["bounds"], tables["starts"])
     frame = frame.join(windows, on=["asset_id", "k"], how="left", maintain_order="left")
     if spec.life_window:
-        running = life_running(partials, starts, sensors, grid)
-        life = life_at(frame, running)
-        frame = frame.join(life, on=["asset_id", "life_id", "k"], how="left", maintain_order="left")
-    return frame
+        life = life_at(frame, life_running(partials, tables["starts"], sensors, grid))
+        frame = frame.join(life, on=[*LIFE_KEYS, "k"], how="left", maintain_order="left")
+    if tables["ends"] is not None:
+        frame = frame.join(tables["ends"], on=LIFE_KEYS, how="left", maintain_order="left")
+        frame = frame.with_columns(_base_ok=pl.col("as_of").dt.epoch("us") >= pl.col("base_end_us"))
+    features = asm.sensor_columns(spec, sensors, regime) + asm.alarm_columns(spec)
+    fleet = [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
+    keep = [*ID_COLUMNS, *CONTEXT_COLUMNS, "installed_at", "life_start"]
+    return frame.select(*keep, *features, *(fleet if spec.fleet_norm else []))
 
 
 def scoring_snapshot(
