@@ -70,10 +70,20 @@ def window_features(
 ) -> pl.DataFrame:
     """Window partials at the snapshot rows, ``W{window}|`` prefixed."""
     columns = [c for c in dense.columns if "::" in c]
-    windows = {w: seconds(w) * 1_000_000 // grid.bucket_us for w in spec.all_windows}
+    alarms = [c for c in columns if c.startswith("alarm::")]
+    common = [c for c in columns if not c.startswith(("alarm::", "ew"))]
+    plan: dict[str, tuple[int, list[str]]] = {}
+    for w in spec.all_windows:
+        cols = []
+        if w in spec.windows:
+            i = spec.windows.index(w)
+            cols += common + [c for c in columns if c.startswith((f"ew{i}::", f"ewn{i}::"))]
+        if w in spec.event_windows:
+            cols += alarms
+        plan[w] = (seconds(w) * 1_000_000 // grid.bucket_us, cols)
     keys = snaps.select("asset_id", "k")
     keep = lambda f: f.join(keys, on=["asset_id", "k"], how="semi")  # noqa: E731
-    return window_partials(dense, columns, windows, grid.bucket_days, half_lives, keep)
+    return window_partials(dense, plan, grid.bucket_days, half_lives, keep)
 
 
 def sensor_columns(spec: FeatureSpec, sensors: tuple[str, ...], regime: bool) -> list[pl.Expr]:

@@ -99,8 +99,7 @@ def _step(
 
 def window_partials(
     dense: pl.DataFrame,
-    columns: list[str],
-    windows: dict[str, int],
+    plan: dict[str, tuple[int, list[str]]],
     bucket_days: float,
     half_lives: tuple[float, ...],
     keep: Callable[[pl.DataFrame], pl.DataFrame],
@@ -109,9 +108,9 @@ def window_partials(
 
     Args:
         dense: one row per ``(asset_id, k)`` with no gaps, sorted, with ``pos`` = row index
-            within the asset, and the bucket partial ``columns``.
-        columns: partial columns to combine.
-        windows: window name → length in buckets.
+            within the asset, and the bucket partial columns.
+        plan: window name → (length in buckets, partial columns that window needs); a
+            block level is only built for the columns of windows at least that long.
         bucket_days: bucket length in days.
         half_lives: EWMA half-life (days) of each ``ew{i}`` partial.
         keep: row filter applied once all shifts are done.
@@ -120,15 +119,16 @@ def window_partials(
         ``keep(dense)`` with ``W{window}|{part}::{sensor}`` columns.
     """
     # Leakage guard: shifts only look back (m > 0), so bucket k sees buckets <= k only.
-    by_sensor = groups(columns)
-    top = max(windows.values()).bit_length() - 1
+    columns = sorted({c for _, cols in plan.values() for c in cols})
+    top = max(n for n, _ in plan.values()).bit_length() - 1
     frame = dense.select("asset_id", "k", "pos", *columns).rename({c: f"L0|{c}" for c in columns})
     for j in range(1, top + 1):
         m = 2 ** (j - 1)
-        frame = _step(
-            frame, by_sensor, f"L{j - 1}|", f"L{j - 1}|", m, f"L{j}|", m * bucket_days, half_lives
-        )
-    for name, n in windows.items():
+        needed = groups(sorted({c for n, cols in plan.values() if n >= 2**j for c in cols}))
+        prev = f"L{j - 1}|"
+        frame = _step(frame, needed, prev, prev, m, f"L{j}|", m * bucket_days, half_lives)
+    for name, (n, cols) in plan.items():
+        by_sensor = groups(cols)
         bits = [j for j in range(n.bit_length() - 1, -1, -1) if n >> j & 1]
         acc, offset = f"L{bits[0]}|", 2 ** bits[0]
         for i, j in enumerate(bits[1:]):
@@ -137,15 +137,8 @@ def window_partials(
                 frame, by_sensor, acc, f"L{j}|", offset, out, offset * bucket_days, half_lives
             )
             acc, offset = out, offset + 2**j
-        frame = frame.with_columns(
-            pl.col(f"^{_re(acc)}.*$").name.map(lambda c, a=acc, w=name: f"W{w}|" + c[len(a) :])
-        )
-    frame = keep(frame)
-    return frame.select("asset_id", "k", pl.col("^W.*$"))
-
-
-def _re(prefix: str) -> str:
-    return prefix.replace("|", r"\|").replace(".", r"\.")
+        frame = frame.with_columns([pl.col(f"{acc}{c}").alias(f"W{name}|{c}") for c in cols])
+    return keep(frame.select("asset_id", "k", pl.col("^W.*$")))
 
 
 def stats_exprs(prefix: str, sensor: str, i: int | None) -> dict[str, pl.Expr]:
