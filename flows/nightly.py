@@ -29,6 +29,11 @@ DEFAULT_TIMEZONE = "UTC"
 MONITORING_MODULE = "forewarn.flows.monitoring"
 
 
+def utc_now() -> datetime:
+    """The clock the superseded check reads (one place, so tests can set it)."""
+    return datetime.now(UTC)
+
+
 def latest_fire(cron: str, timezone: str, at: datetime) -> datetime:
     """The most recent cron instant at or before ``at`` (UTC)."""
     local = at.astimezone(ZoneInfo(timezone)) + timedelta(seconds=1)
@@ -98,7 +103,7 @@ def nightly_flow(
     if night is None:
         scheduled = runtime.flow_run.scheduled_start_time
         night = latest_fire(cron, timezone, scheduled)
-        later = superseded_by(night, datetime.now(UTC), cron, timezone)
+        later = superseded_by(night, utc_now(), cron, timezone)
         if later is not None:
             reason = f"superseded: the run for {later.isoformat()} is already due"
             logger.warning("skipping night %s (%s)", night.isoformat(), reason)
