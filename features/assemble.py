@@ -38,20 +38,19 @@ def merge_lives(partials: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 def dense_grid(snaps: pl.DataFrame, merged: pl.DataFrame, longest: int) -> pl.DataFrame:
-    """One row per asset and bucket from the oldest bucket any window needs to the last snapshot.
+    """One row per asset and bucket, from the oldest bucket any window needs to the last snapshot.
 
-    ``pos`` counts buckets from the asset's first row; shifts before it read as empty.
+    Every asset's grid starts ``longest - 1`` buckets before its first snapshot, so a block
+    that any window uses lies inside that asset's rows; shifted values that cross into the
+    previous asset only reach blocks no window uses.
     """
     span = snaps.group_by("asset_id").agg(
-        pl.col("k").min().alias("k0"), pl.col("k").max().alias("k1")
-    )
-    first = merged.group_by("asset_id").agg(pl.col("k").min().alias("kd"))
-    span = span.join(first, on="asset_id", how="left").with_columns(
-        k_lo=pl.max_horizontal(pl.col("k0") - longest + 1, pl.coalesce("kd", "k0"))
+        (pl.col("k").min() - longest + 1).alias("k_lo"), pl.col("k").max().alias("k1")
     )
     rows = span.select("asset_id", k=pl.int_ranges("k_lo", pl.col("k1") + 1)).explode("k")
-    rows = rows.sort("asset_id", "k").with_columns(pos=pl.int_range(pl.len()).over("asset_id"))
-    dense = rows.join(merged, on=["asset_id", "k"], how="left", maintain_order="left")
+    dense = rows.sort("asset_id", "k").join(
+        merged, on=["asset_id", "k"], how="left", maintain_order="left"
+    )
     zero = [pl.col(c).fill_null(0.0) for c in merged.columns if _additive(c)]
     return dense.with_columns(zero)
 

@@ -18,7 +18,6 @@ from forewarn.features.exact import div
 
 Parts = dict[str, pl.Expr]
 US_PER_HOUR = 3_600_000_000
-_NULL_IDENTITY = ("mn", "mx", "last", "lts")
 
 
 def split(name: str) -> tuple[str, str]:
@@ -64,17 +63,14 @@ def combine(a: Parts, b: Parts, delta_days: float, half_lives: tuple[float, ...]
     return out
 
 
-def _shifted(name: str, part: str, m: int) -> pl.Expr:
-    """Column shifted ``m`` buckets back within its asset; empty before the asset's grid."""
-    if m == 0:
-        return pl.col(name)
-    empty = pl.lit(None) if part in _NULL_IDENTITY else pl.lit(0.0)
-    return pl.when(pl.col("pos") >= m).then(pl.col(name).shift(m)).otherwise(empty)
+def _shifted(name: str, m: int) -> pl.Expr:
+    """Column shifted ``m`` buckets back (see ``dense_grid`` for why no per-asset mask)."""
+    return pl.col(name) if m == 0 else pl.col(name).shift(m)
 
 
 def _parts(prefix: str, by_sensor: dict[str, list[str]], m: int) -> dict[str, Parts]:
     return {
-        s: {p: _shifted(f"{prefix}{p}::{s}", p, m) for p in parts} for s, parts in by_sensor.items()
+        s: {p: _shifted(f"{prefix}{p}::{s}", m) for p in parts} for s, parts in by_sensor.items()
     }
 
 
@@ -107,8 +103,8 @@ def window_partials(
     """Partials of every window at every bucket, then ``keep`` (the snapshot rows).
 
     Args:
-        dense: one row per ``(asset_id, k)`` with no gaps, sorted, with ``pos`` = row index
-            within the asset, and the bucket partial columns.
+        dense: one row per ``(asset_id, k)`` with no gaps, sorted, each asset starting
+            at least one longest window before its first snapshot (``dense_grid``).
         plan: window name → (length in buckets, partial columns that window needs); a
             block level is only built for the columns of windows at least that long.
         bucket_days: bucket length in days.
@@ -121,7 +117,7 @@ def window_partials(
     # Leakage guard: shifts only look back (m > 0), so bucket k sees buckets <= k only.
     columns = sorted({c for _, cols in plan.values() for c in cols})
     top = max(n for n, _ in plan.values()).bit_length() - 1
-    frame = dense.select("asset_id", "k", "pos", *columns).rename({c: f"L0|{c}" for c in columns})
+    frame = dense.select("asset_id", "k", *columns).rename({c: f"L0|{c}" for c in columns})
     for j in range(1, top + 1):
         m = 2 ** (j - 1)
         needed = groups(sorted({c for n, cols in plan.values() if n >= 2**j for c in cols}))
