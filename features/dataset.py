@@ -97,13 +97,18 @@ def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:
         ) from exc
 
 
-def load_dataset(url: str, as_of: datetime | None = None) -> Dataset:
+def load_dataset(
+    url: str, as_of: datetime | None = None, telemetry_since: datetime | None = None
+) -> Dataset:
     """Read and validate the dataset at ``url``.
 
     Args:
         url: folder or fsspec URL with telemetry, events (optional) and assets tables.
         as_of: when given, rows timestamped after it are rejected (they cannot be known
             at scoring time; keeping them would leak the future).
+        telemetry_since: when given, only readings at or after it are read and checked
+            (a nightly run needs its feature windows, not years of history). Events and
+            assets are always read whole: event features count the whole past.
 
     Returns:
         A ``Dataset`` whose frames are lazy; nothing but the small assets table is read.
@@ -124,7 +129,9 @@ def load_dataset(url: str, as_of: datetime | None = None) -> Dataset:
     known = checked_assets.filter(pl.col(v.REASON).is_null())[ASSET_ID]
     checked = {
         "assets": checked_assets.lazy(),
-        "telemetry": v.check_telemetry(raw["telemetry"], files["telemetry"], known, as_of),
+        "telemetry": v.check_telemetry(
+            raw["telemetry"], files["telemetry"], known, as_of, telemetry_since
+        ),
     }
     if "events" in raw:
         checked["events"] = v.check_events(raw["events"], files["events"], known, as_of)

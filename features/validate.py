@@ -8,7 +8,7 @@ values, so accepted + rejected = input for every table, always.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -24,6 +24,7 @@ from forewarn.features.readers import FILE_COLUMN, ROW_COLUMN, DatasetError
 
 REASON = "_reason"
 UTC_TS = pl.Datetime("us", "UTC")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TS_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f%:z",
     "%Y-%m-%d %H:%M:%S%.f%:z",
@@ -128,6 +129,10 @@ def _flag_duplicates(frame: pl.LazyFrame, keys: list[str], reason: str) -> pl.La
     )
 
 
+def _pre_epoch() -> pl.Expr:
+    return pl.col(TS) < pl.lit(EPOCH).cast(UTC_TS)
+
+
 def _future(as_of: datetime | None) -> pl.Expr:
     if as_of is None:
         return pl.lit(False)
@@ -158,15 +163,40 @@ def sensor_columns(schema: pl.Schema) -> list[str]:
     return [c for c in schema if c not in (ASSET_ID, TS) and not c.startswith("_")]
 
 
+def window_filter(raw: pl.LazyFrame, since: datetime | None) -> pl.LazyFrame:
+    """Keep readings at or after ``since`` (and rows whose time cannot be read).
+
+    A nightly run needs only the recent readings its features use; rows before ``since``
+    are outside the run, neither accepted nor rejected. When ``ts`` is stored as a
+    datetime the filter runs on the raw column, so Parquet scans skip old row groups.
+    """
+    if since is None:
+        return raw
+    dtype = raw.collect_schema()[TS]
+    if isinstance(dtype, pl.Datetime):
+        bound = pl.lit(since).cast(UTC_TS)
+        if dtype.time_zone is None:
+            bound = bound.dt.replace_time_zone(None)
+        bound = bound.cast(pl.Datetime(dtype.time_unit, dtype.time_zone))
+        return raw.filter((pl.col(TS) >= bound) | pl.col(TS).is_null())
+    parsed = parse_ts(TS, dtype, "telemetry")
+    return raw.filter((parsed >= pl.lit(since).cast(UTC_TS)) | parsed.is_null())
+
+
 def check_telemetry(
     raw: pl.LazyFrame,
     files: tuple[str, ...],
     known_assets: pl.Series,
     as_of: datetime | None,
+    since: datetime | None = None,
 ) -> pl.LazyFrame:
-    """Type telemetry and mark row faults (see ``Reason``), first failing check wins."""
+    """Type telemetry and mark row faults (see ``Reason``), first failing check wins.
+
+    ``since`` limits the check to recent readings (see ``window_filter``).
+    """
     schema = raw.collect_schema()
     require_columns("telemetry", schema, files)
+    raw = window_filter(raw, since)
     sensors = sensor_columns(schema)
     if not sensors:
         raise DatasetError(
@@ -192,6 +222,7 @@ def check_telemetry(
         [
             (pl.col(ASSET_ID).is_null() | (pl.col(ASSET_ID) == ""), Reason.NULL_ASSET),
             (pl.col(TS).is_null(), Reason.BAD_TS),
+            (_pre_epoch(), Reason.PRE_EPOCH_TS),
             (_future(as_of), Reason.FUTURE_TS),
             (~pl.col(ASSET_ID).is_in(known_assets.implode()), Reason.UNKNOWN_ASSET),
             (
@@ -231,6 +262,7 @@ def check_events(
         [
             (pl.col(ASSET_ID).is_null() | (pl.col(ASSET_ID) == ""), Reason.NULL_ASSET),
             (pl.col(TS).is_null(), Reason.BAD_TS),
+            (_pre_epoch(), Reason.PRE_EPOCH_TS),
             (_future(as_of), Reason.FUTURE_TS),
             (~pl.col(ASSET_ID).is_in(known_assets.implode()), Reason.UNKNOWN_ASSET),
             (

@@ -9,6 +9,7 @@ from prefect import flow
 
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import load_settings
+from forewarn.flows.steps import scoring_since
 from forewarn.flows.tasks import run_step, score_night, write_report
 from forewarn.flows.training import validated
 
@@ -33,7 +34,8 @@ def scoring_flow(
     """
     settings = load_settings(home=home)
     exp = run_step("load experiment config", load_experiment, experiment)
-    validated(data, settings, as_of, max_reject_share)
+    since = run_step("validate data", scoring_since, data, as_of, exp)
+    validated(data, settings, as_of, max_reject_share, since)
     scored = run_step("score the fleet", score_night, data, as_of, exp, settings, datetime.now(UTC))
     if report:
         scored["report"] = run_step(

@@ -17,7 +17,13 @@ from forewarn.features.atomic import write_parquet_atomic
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
 from forewarn.features.durations import parse_duration
 from forewarn.features.fingerprint import fingerprint
-from forewarn.features.snapshots import ID_COLUMNS, label_columns, scoring_snapshot, training_frame
+from forewarn.features.snapshots import (
+    ID_COLUMNS,
+    label_columns,
+    needed_since,
+    scoring_snapshot,
+    training_frame,
+)
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.settings import Settings
 from forewarn.serving.report import ReportMeta, write_report
@@ -35,7 +41,7 @@ def _dataset_name(url: str) -> str:
 
 
 def validate_and_quarantine(
-    url: str, as_of: datetime | None, rejects: Path
+    url: str, as_of: datetime | None, rejects: Path, telemetry_since: datetime | None = None
 ) -> tuple[ValidationReport, Path | None]:
     """Validate the dataset at ``url`` and write its rejected rows, if any.
 
@@ -43,11 +49,12 @@ def validate_and_quarantine(
         url: dataset folder or fsspec URL.
         as_of: rows after this time are rejected (scoring must not see the future).
         rejects: a ``.parquet`` file path, or a folder for ``<dataset name>.parquet``.
+        telemetry_since: check only readings from this time on (a nightly run).
 
     Returns:
         The validation report and the rejects file written (None when nothing was rejected).
     """
-    dataset = load_dataset(url, as_of=as_of)
+    dataset = load_dataset(url, as_of=as_of, telemetry_since=telemetry_since)
     report = summarize(dataset)
     if report.total_rejected == 0:
         return report, None
@@ -185,6 +192,16 @@ def longest_window(exp: ExperimentConfig) -> str:
     return max(exp.features.all_windows, key=lambda w: parse_duration(w))
 
 
+def scoring_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | None:
+    """The oldest reading tonight's snapshot uses (None: the whole history).
+
+    The longest window, or the start of the oldest current life when life or baseline
+    features are on; the nightly run validates and reads only readings from then on.
+    """
+    dataset = load_dataset(url, as_of=as_of)
+    return needed_since(dataset.events, dataset.assets, as_of, exp.features)
+
+
 def score_night(
     url: str,
     as_of: datetime,
@@ -210,7 +227,7 @@ def score_night(
         risk_name=exp.model.risk_model_name,
         rul_name=exp.model.rul_model_name,
     )
-    dataset = load_dataset(url, as_of=as_of)
+    dataset = load_dataset(url, as_of=as_of, telemetry_since=scoring_since(url, as_of, exp))
     snapshot = scoring_snapshot(
         dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features
     )
@@ -230,8 +247,8 @@ def score_night(
 
 def sensor_history(url: str, assets: list[str], as_of: datetime, days: int) -> pl.DataFrame:
     """Recent readings of a few assets, for the report's per-asset sensor trends."""
-    telemetry = load_dataset(url, as_of=as_of).telemetry
     since = as_of - timedelta(days=days)
+    telemetry = load_dataset(url, as_of=as_of, telemetry_since=since).telemetry
     return (
         telemetry.filter(
             pl.col("asset_id").is_in(assets) & (pl.col("ts") > since) & (pl.col("ts") <= as_of)

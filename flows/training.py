@@ -33,9 +33,17 @@ def reject_gate(report: ValidationReport, threshold: float) -> None:
         )
 
 
-def validated(data: str, settings: Settings, as_of: datetime | None, threshold: float | None):
+def validated(
+    data: str,
+    settings: Settings,
+    as_of: datetime | None,
+    threshold: float | None,
+    telemetry_since: datetime | None = None,
+) -> ValidationReport:
     """Validate (writing rejects) and apply the reject gate; the first step of every flow."""
-    report, _ = run_step("validate data", validate_data, data, as_of, settings.rejects_dir)
+    report, _ = run_step(
+        "validate data", validate_data, data, as_of, settings.rejects_dir, telemetry_since
+    )
     limit = settings.reject_threshold if threshold is None else threshold
     run_step("validate data", reject_gate, report, limit)
     return report

@@ -224,3 +224,24 @@ def test_fsspec_memory_url(tmp_path: Path) -> None:
         fh.write("\n".join(line.strip() for line in TELEMETRY_CLEAN.strip().splitlines()) + "\n")
     report = summarize(load_dataset("memory://fleet"))
     assert report.counts["telemetry"].accepted == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_telemetry_since_checks_only_the_window(tmp_path: Path, fmt: str) -> None:
+    rows = TELEMETRY_CLEAN + "A1,2024-12-01T00:00:00Z,hot,1\nA1,bad-time,1,1"
+    root = write_csv_dataset(tmp_path / "d", assets=ASSETS, telemetry=rows)
+    if fmt == "parquet":
+        frame = pl.read_csv(root / "telemetry.csv", infer_schema=False).with_columns(
+            pl.col("ts").str.to_datetime(strict=False, time_zone="UTC")
+        )
+        (root / "telemetry.csv").unlink()
+        frame.write_parquet(root / "telemetry.parquet")
+    since = datetime(2024, 12, 31, tzinfo=UTC)
+    report = summarize(load_dataset(str(root), as_of=AS_OF, telemetry_since=since))
+    counts = report.counts["telemetry"]
+    # the old faulty reading is outside the run; the unparseable one cannot be placed in
+    # time, so it is checked (and rejected) rather than silently skipped
+    assert (counts.input, counts.accepted, counts.rejected) == (4, 3, 1)
+    assert report.rejects_by_reason == {"telemetry: null or unparseable ts": 1}
+    whole = summarize(load_dataset(str(root), as_of=AS_OF)).counts["telemetry"]
+    assert whole.input == 5
