@@ -39,6 +39,9 @@ class Reason:
     NULL_ASSET = "null asset_id"
     BAD_TS = "null or unparseable ts"
     FUTURE_TS = "ts after as_of"
+    # Readings before 1970 are clock resets or export defaults (1900-01-01, epoch -1),
+    # never real sensor data; keeping them would stretch every "current life" window.
+    PRE_EPOCH_TS = "ts before 1970-01-01 (clock reset or export default)"
     UNKNOWN_ASSET = "unknown asset_id (not in assets table)"
     DUPLICATE = "duplicate key"
     UNKNOWN_KIND = "unknown event kind"

@@ -16,7 +16,7 @@ import polars as pl
 
 from forewarn.features import validate as v
 from forewarn.features.contract import ASSET_ID, EVENT_COLUMNS, MUST_HAVE_ROWS, TS
-from forewarn.features.readers import DatasetError, locate_tables, scan_table
+from forewarn.features.readers import DatasetError, locate_tables, ragged_line, scan_table
 
 T = TypeVar("T")
 
@@ -91,6 +91,7 @@ def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:
     except (pl.exceptions.ComputeError, OSError, pl.exceptions.InvalidOperationError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         hint = " Save CSV files as UTF-8." if "utf" in first.lower() else ""
+        hint += ragged_line(files) if "more fields" in first else ""
         raise DatasetError(
             f"table '{what}' ({', '.join(files[:3])}{' ...' if len(files) > 3 else ''}): "
             f"cannot be read: {first}.{hint}"

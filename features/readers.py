@@ -8,6 +8,8 @@ raw: CSV columns arrive as text so a bad value becomes a quarantined row with a 
 
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass
 
 import fsspec
@@ -18,6 +20,9 @@ from forewarn.features.contract import REQUIRED, TABLES
 FILE_COLUMN = "_file"
 ROW_COLUMN = "_row"
 _EXTENSIONS = (".parquet", ".csv")
+# Polars renames a repeated CSV header to ``<name>_duplicated_<n>``; two columns with one
+# name are ambiguous (which one is the sensor?), so they are a structural fault.
+_DUPLICATED = re.compile(r"_duplicated_\d+$")
 # Object stores Polars scans natively (lazily, with predicate pushdown); anything else
 # fsspec can open is read eagerly through fsspec.
 _NATIVE_PROTOCOLS = {
@@ -128,17 +133,60 @@ def _scan_file(source: TableSource, path: str) -> pl.LazyFrame:
             frame = pl.scan_parquet(path)
         else:
             frame = pl.scan_csv(path, infer_schema=False, encoding="utf8")
-        frame.collect_schema()
+        schema = frame.collect_schema()
+    except pl.exceptions.NoDataError as exc:
+        frame = _empty_file(source, path, exc)
+        schema = frame.collect_schema()
     except Exception as exc:  # Polars raises several types for unreadable files.
         raise DatasetError(
             f"{path}: cannot read this {source.fmt.upper()} file ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). Re-export it; a "
             "truncated or partial file must be replaced."
         ) from exc
+    repeated = sorted({_DUPLICATED.sub("", c) for c in schema if _DUPLICATED.search(c)})
+    if repeated:
+        raise DatasetError(
+            f"{path}: column(s) {', '.join(repeated)} appear more than once in the header. "
+            "Rename or drop the copies so every column has one meaning."
+        )
     return frame.with_columns(
         pl.lit(path).alias(FILE_COLUMN),
         (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias(ROW_COLUMN),
     )
+
+
+def _empty_file(source: TableSource, path: str, exc: Exception) -> pl.LazyFrame:
+    """A 0-byte events file is an empty events table (nothing recorded yet); a 0-byte
+    telemetry or assets file is a structural fault, as an empty table is."""
+    if source.table != "events":
+        raise DatasetError(
+            f"{path}: the file is empty (no header, no rows). forewarn needs at least one "
+            f"row of {source.table}: re-export it with the columns "
+            f"{', '.join(REQUIRED[source.table])}."
+        ) from exc
+    return pl.LazyFrame(schema=dict.fromkeys(REQUIRED[source.table], pl.String))
+
+
+def ragged_line(files: tuple[str, ...]) -> str:
+    """Name the first CSV line with more fields than its header, for an error message.
+
+    Polars reports a ragged row without its position; this second pass runs only after
+    such a failure, so the user learns which line to fix.
+    """
+    for path in (f for f in files if f.endswith(".csv")):
+        try:
+            with fsspec.open(path, "rt", encoding="utf-8", newline="") as handle:
+                rows = csv.reader(handle)
+                width = len(next(rows, []))
+                for row in rows:
+                    if len(row) > width:
+                        return (
+                            f" {path} line {rows.line_num} has {len(row)} fields but the header "
+                            f"has {width}: quote values that contain commas."
+                        )
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue
+    return ""
 
 
 def scan_table(source: TableSource) -> pl.LazyFrame:
