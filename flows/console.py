@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -39,15 +40,21 @@ def progress_bar(description: str, total: int) -> Iterator[callable]:
 
 
 def fail(message: str, hint: str | None = None) -> None:
-    """Print an error (and how to fix it) to stderr."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print an error (and how to fix it) to stderr.
+
+    Messages quote data (file names, column names, values): they are escaped so a
+    ``[/x]`` in a dataset is printed, not parsed as Rich markup (which crashes).
+    """
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}")
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}")
 
 
 def validation_table(report: ValidationReport) -> Table:
     """Per-table input/accepted/rejected counts."""
-    table = Table(title=f"Dataset {report.url}", title_justify="left")
+    # Every text below comes from the dataset (names, types, reasons): escape() keeps
+    # Rich from parsing a hostile "[/x]" as markup.
+    table = Table(title=f"Dataset {escape(report.url)}", title_justify="left")
     for col in ("table", "input rows", "accepted", "rejected", "rejected %"):
         table.add_column(col, justify="right" if col != "table" else "left")
     for name, c in report.counts.items():
@@ -67,10 +74,10 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
     span = (
         f"{report.start:%Y-%m-%d %H:%M} → {report.end:%Y-%m-%d %H:%M} UTC" if report.start else "-"
     )
-    types = ", ".join(f"{k} {v}" for k, v in report.asset_types.items())
+    types = escape(", ".join(f"{k} {v}" for k, v in report.asset_types.items()))
     console.print(f"assets: {report.n_assets:,}  ({types})")
     console.print(f"time span: {span}")
-    console.print(f"sensors ({len(report.sensors)}): {', '.join(report.sensors)}")
+    console.print(f"sensors ({len(report.sensors)}): {escape(', '.join(report.sensors))}")
     kinds = ", ".join(f"{k} {v:,}" for k, v in report.events_by_kind.items()) or "none"
     console.print(f"events: {kinds}")
     if report.rejects_by_reason:
@@ -78,10 +85,10 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         for reason, n in report.rejects_by_reason.items():
-            reasons.add_row(reason, f"{n:,}")
+            reasons.add_row(escape(reason), f"{n:,}")
         console.print(reasons)
         if rejects_path:
-            console.print(f"rejected rows with reasons and raw values: {rejects_path}")
+            console.print(f"rejected rows with reasons and raw values: {escape(rejects_path)}")
     else:
         console.print("no rejected rows")
 
