@@ -73,11 +73,23 @@ def _sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values, starts) if starts.size else np.zeros(0)
 
 
-def _last(ok: np.ndarray, values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Value and index of the last non-null reading per bucket (index -1: none)."""
-    idx = np.where(ok, np.arange(ok.size), -1)
-    last = np.maximum.reduceat(idx, starts) if starts.size else np.zeros(0, dtype=np.int64)
-    return np.where(last >= 0, values[np.maximum(last, 0)], np.nan), last
+def _counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    if not starts.size:
+        return np.zeros(0)
+    return np.add.reduceat(mask.view(np.int8), starts, dtype=np.int64).astype(np.float64)
+
+
+def _last_index(ok: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Row of the last non-null reading per bucket (-1: none).
+
+    Usually the bucket's last row; only buckets ending in a dropout are searched.
+    """
+    ends = np.append(starts[1:], ok.size) - 1 if starts.size else np.zeros(0, np.int64)
+    last = ends.copy()
+    for b in np.flatnonzero(~ok[ends]) if starts.size else ():
+        hits = np.flatnonzero(ok[starts[b] : ends[b] + 1])
+        last[b] = starts[b] + hits[-1] if hits.size else -1
+    return last
 
 
 def sensor_partials(
@@ -95,19 +107,17 @@ def sensor_partials(
     ok = ~np.isnan(x)
     x0, u0 = np.where(ok, x, 0.0), np.where(ok, shared["u"], 0.0)
     out = {
-        "n": _sums(ok.astype(np.float64), starts),
+        "n": _counts(ok, starts),
         "sx": _sums(x0, starts),
         "sxx": _sums(x0 * x0, starts),
         "su": _sums(u0, starts),
         "suu": _sums(u0 * u0, starts),
         "sux": _sums(u0 * x0, starts),
+        "mn": np.fmin.reduceat(x, starts) if starts.size else np.zeros(0),
+        "mx": np.fmax.reduceat(x, starts) if starts.size else np.zeros(0),
     }
-    if starts.size:
-        out["mn"] = np.minimum.reduceat(np.where(ok, x, np.inf), starts)
-        out["mx"] = np.maximum.reduceat(np.where(ok, x, -np.inf), starts)
-    else:
-        out["mn"] = out["mx"] = np.zeros(0)
-    out["last"], last = _last(ok, x, starts)
+    last = _last_index(ok, starts)
+    out["last"] = np.where(last >= 0, x[np.maximum(last, 0)], np.nan)
     out["lts"] = np.where(last >= 0, shared["ts"][np.maximum(last, 0)], _NO_TS)
     i = 0
     while f"w{i}" in shared:
@@ -116,7 +126,7 @@ def sensor_partials(
         i += 1
     for r, mask in regimes.items():
         here = ok & mask
-        out[f"rn::{r}"] = _sums(here.astype(np.float64), starts)
+        out[f"rn::{r}"] = _counts(here, starts)
         out[f"rsx::{r}"] = _sums(np.where(here, x, 0.0), starts)
     return out
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from forewarn.features.baselines import baseline_table
 from forewarn.features.buckets import Grid, bucket_partials
+from forewarn.features.exact import segment_starts
 from forewarn.features.spec import FeatureSpec, seconds
 
 LIFE = ["asset_id", "life_id"]
@@ -66,7 +67,10 @@ def summarize(
     if spec.baseline_span is not None:
         span_us = seconds(spec.baseline_span) * 1_000_000
         bases = baseline_table(readings, sensors, span_us, regime, regimes)
-    first_seen = readings.group_by("asset_id").agg(pl.col("ts").min().alias("first_ts"))
+    # Each asset's rows are together and in time order: its first row is its first reading.
+    first_seen = readings.select("asset_id", pl.col("ts").alias("first_ts"))[
+        segment_starts(readings, ["asset_id"])
+    ]
     return Summary(partials, bases, first_seen)
 
 
