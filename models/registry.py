@@ -34,7 +34,9 @@ from mlflow import MlflowClient
 from forewarn.models.promotion import PromotionDecision
 from forewarn.models.registry_pyfunc import ForewarnPyfunc, log_model
 from forewarn.models.registry_store import (
+    RegistryUnavailableError,
     artifact_uri,
+    check_tracking_store,
     client_for,
     experiment_id_for,
     flatten,
@@ -62,6 +64,8 @@ __all__ = [
     "ModelVersionInfo",
     "NoChampionError",
     "RegistrationOutcome",
+    "RegistryUnavailableError",
+    "check_tracking_store",
     "git_commit",
     "list_models",
     "load_champion",

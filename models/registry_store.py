@@ -15,13 +15,48 @@ from typing import Any
 import numpy as np
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+# Error codes meaning "that model or alias does not exist", as opposed to "the store
+# cannot be reached": only these may be read as "nothing registered yet".
+_MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
+class RegistryUnavailableError(RuntimeError):
+    """The MLflow tracking store / registry cannot be reached or read."""
+
+
+def is_missing(exc: MlflowException) -> bool:
+    """True when ``exc`` says a registered model or alias does not exist."""
+    return str(exc.error_code) in _MISSING_CODES
+
+
+def unavailable(tracking_uri: str, exc: BaseException) -> RegistryUnavailableError:
+    """A clear error for a store that did not answer, naming it and what to do."""
+    detail = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return RegistryUnavailableError(
+        f"cannot reach the MLflow tracking store at {tracking_uri} ({detail}). Start it "
+        "(forewarn servers) or point MLFLOW_TRACKING_URI at a running one, then re-run."
+    )
+
+
+def check_tracking_store(tracking_uri: str) -> None:
+    """Fail in seconds, before any expensive work, when the tracking store is down.
+
+    Raises:
+        RegistryUnavailableError: the store did not answer a trivial query.
+    """
+    try:
+        client_for(tracking_uri).search_experiments(max_results=1)
+    except (MlflowException, OSError) as exc:
+        raise unavailable(tracking_uri, exc) from exc
 
 
 def git_commit(folder: Path | None = None) -> str | None:
     """The checked-out commit of the code, or ``None`` outside a git checkout."""
     try:
-        out = subprocess.run(  # nosec B603 - fixed argv, no shell
-            ["git", "rev-parse", "HEAD"],  # nosec B607
+        out = subprocess.run(  # nosec B603, B607  # fixed argv (git from PATH), no shell
+            ["git", "rev-parse", "HEAD"],
             cwd=folder or Path(__file__).resolve().parent,
             capture_output=True,
             text=True,

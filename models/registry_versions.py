@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 from forewarn.models.bundle import find_bundle, load_bundle
 from forewarn.models.champion import ChampionModels
 from forewarn.models.promotion import PromotionDecision, decide
-from forewarn.models.registry_store import client_for
+from forewarn.models.registry_store import client_for, is_missing, unavailable
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import RulModel
 from forewarn.models.training import TrainingResult
@@ -68,8 +68,13 @@ def _download(
     """The bundle behind ``name@alias``, or ``None`` if the alias does not exist."""
     try:
         version = str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        # Only "no such model/alias" means none; a server that is down must not pass
+        # for an empty registry (scoring would say "train first", promotion would skip
+        # the comparison with the champion).
+        if is_missing(exc):
+            return None
+        raise unavailable(tracking_uri, exc) from exc
     # Resolve the storage location with our own client: MLflow's ``models:/`` artifact
     # repository looks the version up through the process-global registry URI.
     source = client.get_model_version_download_uri(name, version)
@@ -146,8 +151,10 @@ def list_models(
     for name in names:
         try:
             aliases = client.get_registered_model(name).aliases or {}
-        except MlflowException:
-            continue  # never registered: nothing to list
+        except MlflowException as exc:
+            if is_missing(exc):
+                continue  # never registered: nothing to list
+            raise unavailable(tracking_uri, exc) from exc
         by_version: dict[str, list[str]] = {}
         for alias, version in aliases.items():
             by_version.setdefault(str(version), []).append(alias)
