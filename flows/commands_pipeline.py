@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -20,6 +21,8 @@ ExperimentOption = Annotated[
         show_default="default",
     ),
 ]
+
+_WORKSPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 config_app = typer.Typer(help="Inspect experiment configs.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -50,6 +53,11 @@ def _fail_on(exc: Exception) -> None:
         hint = None
         if "run `forewarn train` first" in str(exc):
             hint = "train a model first: forewarn train --data DATA"
+        elif isinstance(exc.error, OSError) and exc.error.errno in _WORKSPACE_ERRNOS:
+            hint = (
+                "the workspace is full or not writable: free space or fix its permissions, "
+                "then re-run (nothing was half-written; re-runs are idempotent)"
+            )
         console.fail(str(exc), hint)
         raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
     raise exc
@@ -149,7 +157,12 @@ def models(ctx: typer.Context) -> None:
     from forewarn.models.registry import list_models
 
     settings = settings_of(ctx)
-    console.print_models(list_models(settings.tracking_uri), settings.tracking_uri)
+    try:
+        found = list_models(settings.tracking_uri)
+    except RuntimeError as exc:  # the registry is down: say so, not "no models"
+        console.fail(str(exc))
+        raise typer.Exit(1) from exc
+    console.print_models(found, settings.tracking_uri)
 
 
 @app.command(

@@ -9,7 +9,7 @@ from prefect import flow
 
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import load_settings
-from forewarn.flows.steps import scoring_since
+from forewarn.flows.steps import claim_night, scoring_since
 from forewarn.flows.tasks import run_step, score_night, write_report
 from forewarn.flows.training import validated
 
@@ -30,15 +30,18 @@ def scoring_flow(
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` and write that night's risk list and report.
 
-    Idempotent per ``as_of``: a re-run replaces the night's scores and report files.
+    Idempotent per ``as_of``: a re-run replaces the night's scores and report files; a
+    second run while one is scoring the same night fails at once ("claim the night").
     """
     settings = load_settings(home=home)
     exp = run_step("load experiment config", load_experiment, experiment)
-    since = run_step("validate data", scoring_since, data, as_of, exp)
-    validated(data, settings, as_of, max_reject_share, since)
-    scored = run_step("score the fleet", score_night, data, as_of, exp, settings, datetime.now(UTC))
-    if report:
-        scored["report"] = run_step(
-            "write risk list and report", write_report, data, as_of, exp, settings
-        )
+    with run_step("claim the night", claim_night, settings.scores_dir, as_of):
+        since = run_step("validate data", scoring_since, data, as_of, exp)
+        validated(data, settings, as_of, max_reject_share, since)
+        now = datetime.now(UTC)
+        scored = run_step("score the fleet", score_night, data, as_of, exp, settings, now)
+        if report:
+            scored["report"] = run_step(
+                "write risk list and report", write_report, data, as_of, exp, settings
+            )
     return scored

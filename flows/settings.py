@@ -91,6 +91,12 @@ def prepare_environment(settings: Settings) -> None:
     # that takes longer than Prefect's 20 s default and the run would fail for nothing.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow retries a dead tracking server 7 times with backoff (minutes), and Prefect
+    # retries the step twice more: an unattended run would hang for a quarter of an hour
+    # before saying the server is down. Two quick retries ride out a blip; no more.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     # A failed step is reported once, by the CLI, naming the step; Prefect's own
     # traceback logs would bury that message.
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")

@@ -6,6 +6,7 @@ quick ones directly. Nothing here imports prefect.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,8 +27,10 @@ from forewarn.features.snapshots import (
 )
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.settings import Settings
+from forewarn.serving.locking import StoreLockTimeoutError, locked
 from forewarn.serving.report import ReportMeta, write_report
 from forewarn.serving.risklist import build_risk_list
+from forewarn.serving.schema import night_key
 from forewarn.serving.score import ScoringRules, reading_stats, score_snapshot
 from forewarn.serving.store import ScoreStore
 
@@ -128,6 +131,13 @@ def build_training_frame(
     }
 
 
+def check_tracking(tracking_uri: str) -> None:
+    """Fail in seconds when the MLflow store is unreachable, before the expensive steps."""
+    from forewarn.models.registry import check_tracking_store  # heavy (mlflow): import on use
+
+    check_tracking_store(tracking_uri)
+
+
 def model_features(columns: list[str], exp: ExperimentConfig) -> list[str]:
     """Every column of a training frame except ids and labels (context columns included)."""
     skip = {*ID_COLUMNS, *label_columns(exp.labels)}
@@ -200,6 +210,33 @@ def scoring_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime 
     """
     dataset = load_dataset(url, as_of=as_of)
     return needed_since(dataset.events, dataset.assets, as_of, exp.features)
+
+
+class NightBusyError(RuntimeError):
+    """Another scoring run holds the same night."""
+
+
+def claim_night(scores_dir: Path, as_of: datetime) -> ExitStack:
+    """Hold the night ``as_of`` for this run; leave the returned stack to release it.
+
+    Two runs of one night would each replace its scores whole (the store write is one
+    locked transaction) but one could write a report from the other's scores, so the
+    second run fails at once instead, having changed nothing. The kernel drops the lock
+    when its holder dies: a crashed run never blocks the re-run.
+
+    Raises:
+        NightBusyError: another process is scoring the same night.
+    """
+    path = scores_dir / "claims" / f"{night_key(as_of)}.lock"
+    stack = ExitStack()
+    try:
+        stack.enter_context(locked(path, exclusive=True, timeout_s=0))
+    except StoreLockTimeoutError as exc:
+        raise NightBusyError(
+            f"another scoring run for {as_of.isoformat()} is in progress ({path} is held); "
+            "this run changed nothing. Re-running after it ends is safe: runs are idempotent."
+        ) from exc
+    return stack
 
 
 def score_night(

@@ -6,6 +6,7 @@ never helps a bad dataset or config, so those errors fail at once.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -14,11 +15,15 @@ from prefect import Task, task
 from forewarn.features.readers import DatasetError
 from forewarn.flows import steps
 from forewarn.flows.experiment import ConfigError
+from forewarn.flows.faults import fault_point
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _PERMANENT = (DatasetError, ConfigError, ValueError, LookupError, KeyError, TypeError)
+# A full, read-only or forbidden workspace stays so for the next 12 s: retrying only
+# delays the error the operator must act on.
+_PERMANENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class StepFailedError(RuntimeError):
@@ -36,6 +41,8 @@ def _retry_transient(_task: Any, _run: Any, state: Any) -> bool:
         state.result()
     except _PERMANENT:
         return False
+    except OSError as exc:
+        return exc.errno not in _PERMANENT_ERRNOS
     except Exception:
         return True
     return False
@@ -49,9 +56,15 @@ def io_task(fn: Callable[P, R], name: str) -> Task[P, R]:
 
 
 def run_step(name: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Run a task (or function) and re-raise any failure as ``StepFailedError(name, …)``."""
+    """Run a task (or function) and re-raise any failure as ``StepFailedError(name, …)``.
+
+    The step's boundaries are fault points (``flows.faults``) for reliability tests.
+    """
     try:
-        return fn(*args, **kwargs)
+        fault_point(f"before:{name}")
+        result = fn(*args, **kwargs)
+        fault_point(f"after:{name}")
+        return result
     except StepFailedError:
         raise
     except Exception as exc:

@@ -10,6 +10,7 @@ from prefect import flow
 from forewarn.features.dataset import ValidationReport
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import Settings, load_settings
+from forewarn.flows.steps import check_tracking
 from forewarn.flows.tasks import (
     StepFailedError,
     build_training_frame,
@@ -68,6 +69,7 @@ def training_flow(
     """
     settings = load_settings(home=home)
     exp = run_step("load experiment config", load_experiment, experiment)
+    run_step("connect to MLflow", check_tracking, settings.tracking_uri)
     validated(data, settings, None, max_reject_share)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     run_dir = settings.home / "runs" / f"{exp.name}-{stamp}"
