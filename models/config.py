@@ -16,6 +16,9 @@ from forewarn.features.durations import Duration, hours
 RiskMetric = Literal["event_recall", "pr_auc", "roc_auc", "brier", "precision_at_k", "recall_at_k"]
 RulMetric = Literal["rmse_capped", "mae_capped", "phm_score_mean"]
 
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+"""Registered model names: letters, digits, ``_ . -`` (no quotes, spaces or slashes)."""
+
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {"brier", "rmse_capped", "mae_capped", "phm_score_mean"}
 )
@@ -91,8 +94,10 @@ class ModelConfig(_Frozen):
     promotion_metric: RiskMetric = "event_recall"
     tie_break_metric: RiskMetric = "pr_auc"
     rul_promotion_metric: RulMetric = "rmse_capped"
-    risk_model_name: str = Field(default="forewarn-risk", min_length=1)
-    rul_model_name: str = Field(default="forewarn-rul", min_length=1)
+    # Names go into MLflow search filters (``name='...'``): plain characters only, so a
+    # config can never smuggle a quote into a registry query.
+    risk_model_name: str = Field(default="forewarn-risk", pattern=MODEL_NAME)
+    rul_model_name: str = Field(default="forewarn-rul", pattern=MODEL_NAME)
 
     @field_validator("rul_quantiles")
     @classmethod
