@@ -181,7 +181,7 @@ PHASES = {
 
 
 def _run(name: str, argv: list[str]) -> dict:
-    proc = subprocess.run(
+    proc = subprocess.run(  # nosec B603  # this interpreter and script, fixed argv, no shell
         [sys.executable, __file__, "--phase", name, *argv],
         capture_output=True,
         text=True,

@@ -160,7 +160,7 @@ class ScoreStore:
 
     def night(self, as_of: datetime) -> pl.DataFrame:
         """All scores of one night (empty frame if the night is not stored)."""
-        sql = f"SELECT {_COLUMN_LIST} FROM scores WHERE as_of = $1 ORDER BY asset_id"
+        sql = f"SELECT {_COLUMN_LIST} FROM scores WHERE as_of = $1 ORDER BY asset_id"  # nosec B608  # column list is a constant; values are bound ($n)
         return self._frame(sql, [to_utc(as_of)])
 
     def history(self, asset_id: str, n: int, until: datetime | None = None) -> pl.DataFrame:
@@ -172,7 +172,7 @@ class ScoreStore:
             until: newest night to include (default: the latest stored).
         """
         sql = (
-            f"SELECT {_COLUMN_LIST} FROM scores WHERE asset_id = $1 AND as_of <= $2 "
+            f"SELECT {_COLUMN_LIST} FROM scores WHERE asset_id = $1 AND as_of <= $2 "  # nosec B608  # column list is a constant; values are bound ($n)
             "ORDER BY as_of DESC LIMIT $3"
         )
         cap = _far_future() if until is None else to_utc(until)
@@ -186,7 +186,7 @@ class ScoreStore:
         """
         sql = (
             "WITH prior AS (SELECT DISTINCT as_of FROM scores WHERE as_of < $1 "
-            "ORDER BY as_of DESC LIMIT $2) "
+            "ORDER BY as_of DESC LIMIT $2) "  # nosec B608  # column list is a constant; values are bound ($n)
             f"SELECT {_COLUMN_LIST} FROM scores JOIN prior USING (as_of) "
             "ORDER BY as_of, asset_id"
         )
@@ -236,7 +236,7 @@ def _replace_night(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, as_of: 
         con.execute("BEGIN")
         try:
             con.execute("DELETE FROM scores WHERE as_of = $1", [as_of])
-            con.execute(f"INSERT INTO scores SELECT {_COLUMN_LIST} FROM incoming_scores")
+            con.execute(f"INSERT INTO scores SELECT {_COLUMN_LIST} FROM incoming_scores")  # nosec B608  # constant column list, no values
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
