@@ -121,7 +121,7 @@ def create_app(
     def api_scores(
         as_of: Text = None, plant: Text = None, line: Text = None, asset_type: Text = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     ) -> JSONResponse:  # fmt: skip
         night = night_or_404(as_of)
         chosen = {"plant": plant, "line": line, "asset_type": asset_type}
@@ -155,10 +155,14 @@ def safe_report_path(root: Path, name: str) -> Path:
     The resolved path (symlinks followed) must lie under ``root``, be a regular file of
     a report type, and not be a hidden temp file of a report being written.
     """
-    candidate = (root / name).resolve()
+    try:
+        candidate = (root / name).resolve()
+        is_file = candidate.is_file()
+    except (OSError, ValueError):  # a NUL byte or an overlong name: no report either (not 500)
+        raise NotFoundError("no such report") from None
     if (
         not candidate.is_relative_to(root)
-        or not candidate.is_file()
+        or not is_file
         or candidate.suffix not in REPORT_TYPES
         or any(part.startswith(".") for part in candidate.relative_to(root).parts)
     ):
