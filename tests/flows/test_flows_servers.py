@@ -1,0 +1,79 @@
+"""Real Prefect and MLflow servers as subprocesses: train and score through them with the
+``forewarn`` CLI, check the results through their HTTP APIs, stop them by PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from forewarn.flows.servers import alive, env_exports, read_state, start_servers, stop_servers
+from forewarn.flows.settings import load_settings
+from tests.flows.conftest import NIGHT, TRAIN_UNTIL
+
+pytestmark = pytest.mark.integration
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _post(url: str, body: dict) -> list:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _forewarn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "forewarn.flows", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    return out
+
+
+def test_train_and_score_through_real_servers(
+    small_fleet: Path, fast_config: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    settings = load_settings(home=home)
+    servers = start_servers(settings, {"prefect": 0, "mlflow": 0}, timeout_s=120)
+    try:
+        assert [s.name for s in read_state(settings)] == ["prefect", "mlflow"]
+        urls = dict(line.removeprefix("export ").split("=", 1) for line in env_exports(servers))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
+        env |= urls | {"FOREWARN_HOME": str(home), "COLUMNS": "200"}
+        common = ["--data", str(small_fleet), "-c", str(fast_config)]
+        _forewarn(env, "train", *common, "--until", TRAIN_UNTIL.isoformat())
+        _forewarn(env, "score", *common, "--as-of", NIGHT.isoformat(), "--no-report")
+
+        mlflow = urls["MLFLOW_TRACKING_URI"]
+        model = _get(f"{mlflow}/api/2.0/mlflow/registered-models/get?name=flowtest-risk")
+        aliases = {a["alias"]: a["version"] for a in model["registered_model"]["aliases"]}
+        assert aliases["champion"] == "1"
+
+        prefect = urls["PREFECT_API_URL"]
+        names = ["forewarn-training", "forewarn-scoring"]
+        flows = _post(f"{prefect}/flows/filter", {"flows": {"name": {"any_": names}}})
+        runs = _post(f"{prefect}/flow_runs/filter", {"flows": {"name": {"any_": names}}})
+        by_flow = {f["id"]: f["name"] for f in flows}
+        done = sorted((by_flow[r["flow_id"]], r["state_type"]) for r in runs)
+        assert done == [("forewarn-scoring", "COMPLETED"), ("forewarn-training", "COMPLETED")]
+    finally:
+        stopped = stop_servers(settings)
+    assert all("stopped" in line for line in stopped), stopped
+    assert not any(alive(s.pid) for s in servers)
+    assert read_state(settings) == []
