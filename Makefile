@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench servers clean
+.PHONY: install demo test lint bench servers servers-stop clean
 
 install: $(STAMP)
 
@@ -26,6 +26,14 @@ lint: install
 
 test: install lint
 	$(BIN)/python -m pytest -q
+
+# Real local Prefect (:4200) and MLflow (:5000) servers on loopback, state in the workspace;
+# prints the PREFECT_API_URL / MLFLOW_TRACKING_URI exports. `make servers-stop` ends them.
+servers: install
+	$(BIN)/forewarn servers start
+
+servers-stop: install
+	$(BIN)/forewarn servers stop
 
 clean:
 	rm -rf .forewarn .pytest_cache .ruff_cache

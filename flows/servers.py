@@ -94,7 +94,7 @@ def _describe(name: str, port: int, pid: int, log: Path) -> Server:
 def healthy(server: Server, timeout_s: float = 2.0) -> bool:
     """True when the server answers its health endpoint with 200."""
     try:
-        with urllib.request.urlopen(server.health, timeout=timeout_s) as resp:  # nosec B310: our loopback URL
+        with urllib.request.urlopen(server.health, timeout=timeout_s) as resp:  # nosec B310  # loopback URL we built
             return resp.status == 200
     except OSError:
         return False
@@ -149,7 +149,7 @@ def start_servers(
     for name, cmd in _commands(settings, ports).items():
         log = logs / f"{name}.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen(  # nosec B603: our interpreter, our args
+            proc = subprocess.Popen(  # nosec B603  # our interpreter and arguments
                 cmd,
                 stdout=out,
                 stderr=subprocess.STDOUT,
