@@ -26,7 +26,7 @@ from forewarn.flows.scoring import scoring_flow
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "UTC"
-MONITORING_MODULE = "forewarn.flows.monitoring"
+MONITORING_MODULES = ("forewarn.flows.monitoring.flow", "forewarn.flows.monitoring")
 
 
 def utc_now() -> datetime:
@@ -57,14 +57,19 @@ def superseded_by(as_of: datetime, now: datetime, cron: str, timezone: str) -> d
 
 
 def monitoring_flow() -> Callable[..., Any] | None:
-    """The monitoring flow, when the package provides one (``flows/monitoring``)."""
-    try:
-        module = importlib.import_module(MONITORING_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name and MONITORING_MODULE.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, "monitoring_flow", None)
+    """The monitoring flow, when installed (``flows/monitoring``: its ``flow`` module or
+    the package itself exporting ``monitoring_flow``); None until then."""
+    for name in MONITORING_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # not there (yet); a missing dependency inside it still raises
+            raise
+        found = getattr(module, "monitoring_flow", None)
+        if found is not None:
+            return found
+    return None
 
 
 def call_with_known(fn: Callable[..., Any], **available: Any) -> Any:
