@@ -77,6 +77,14 @@ class ModelConfig(_Frozen):
         default=None, description="RUL model settings; default: the same as `lightgbm`"
     )
     calibration: Literal["isotonic", "platt"] = "isotonic"
+    negative_sample_rate: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="share of non-failure rows the risk booster trains on (seeded); "
+        "failures are rare, so this buys speed cheaply, and calibration on the untouched "
+        "later slice restores the probabilities",
+    )
     validation_window: Duration = "60d"
     calibration_window: Duration = "30d"
     gap: Duration | None = Field(default=None, description="default: the risk horizon")

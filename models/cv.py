@@ -20,7 +20,7 @@ from forewarn.models.config import LightGBMParams, ModelConfig
 from forewarn.models.metrics import evaluate_risk
 from forewarn.models.risk import RiskModel
 from forewarn.models.selection import is_better
-from forewarn.models.splits import rolling_origins
+from forewarn.models.splits import rolling_origins, sample_negatives
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class FoldResult:
     metrics: dict[str, float]
 
 
-def _fold_frames(frame: pl.DataFrame, label_col: str, folds: list) -> list:
+def _fold_frames(frame: pl.DataFrame, label_col: str, folds: list, rate: float, seed: int) -> list:
     out = []
     for cutoff, window in folds:
         train = frame.filter((pl.col("as_of") <= cutoff) & pl.col(label_col).is_not_null())
+        train = sample_negatives(train, label_col, rate, seed)
         valid = frame.filter(window.contains() & pl.col(label_col).is_not_null())
         if train[label_col].any() and valid[label_col].any():
             out.append((cutoff, window, train, valid))
@@ -64,7 +65,8 @@ def cross_validate(
         frame["as_of"].min(), frame["as_of"].max(), folds=cfg.cv_folds, window=window, gap=gap
     )
     results = []
-    for f, (cutoff, win, train, valid) in enumerate(_fold_frames(frame, label_col, origins)):
+    frames = _fold_frames(frame, label_col, origins, cfg.negative_sample_rate, cfg.seed)
+    for f, (cutoff, win, train, valid) in enumerate(frames):
         for c, params in enumerate(candidates):
             model = RiskModel(feature_cols, params, cfg.calibration, cfg.seed)
             model.fit(train, train[label_col].to_numpy())

@@ -31,6 +31,7 @@ class ValidationReport:
 
     metrics: dict[str, float]
     predictions: pl.DataFrame
+    rul_predictions: pl.DataFrame
     risk_evals: dict[str, RiskEval] = field(default_factory=dict)
 
 
@@ -71,43 +72,61 @@ def oracle_ratios(metrics: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def validate_all(
+def validate_risk(
     frame: pl.DataFrame,
     label_col: str,
     risk_scores: dict[str, np.ndarray],
-    rul_preds: dict[str, tuple[np.ndarray, np.ndarray | None, np.ndarray | None]],
     cfg: ModelConfig,
     horizon: str,
-) -> ValidationReport:
-    """Grade every risk score vector and RUL prediction on the validation frame.
+) -> tuple[dict[str, float], pl.DataFrame, dict[str, RiskEval]]:
+    """Grade every risk score vector on the (risk) validation frame.
 
     Args:
         frame: validation snapshots (labels included).
         label_col: ``fails_within_{horizon}``.
         risk_scores: model name → probabilities aligned with ``frame``.
-        rul_preds: model name → (point, low, high) in hours; low/high may be ``None``.
-        cfg: model config (budget, lead time, cap).
+        cfg: model config (budget, lead time).
         horizon: the risk horizon.
+
+    Returns:
+        Prefixed metrics (with oracle ratios), the scored rows, and each model's curves.
     """
     metrics: dict[str, float] = {}
     evals: dict[str, RiskEval] = {}
     for name, scores in risk_scores.items():
         evals[name] = risk_eval(frame, scores, label_col, cfg, horizon)
         metrics |= prefixed(f"risk.{name}", evals[name].metrics)
-    for name, (point, low, high) in rul_preds.items():
-        metrics |= prefixed(
-            f"rul.{name}", evaluate_rul(frame, point, low, high, cfg.rul_cap_hours())
-        )
     metrics |= oracle_ratios(metrics)
     columns = [pl.Series(f"p_{k}", v, dtype=pl.Float64) for k, v in risk_scores.items()]
+    keep = ["asset_id", "as_of", label_col, RUL_COL, "rul_censored"]
+    return metrics, frame.select(keep).with_columns(columns), evals
+
+
+def validate_rul(
+    frame: pl.DataFrame,
+    rul_preds: dict[str, tuple[np.ndarray, np.ndarray | None, np.ndarray | None]],
+    cfg: ModelConfig,
+) -> tuple[dict[str, float], pl.DataFrame]:
+    """Grade every RUL prediction on the RUL validation frame.
+
+    Args:
+        frame: RUL validation snapshots (see ``SplitPlan.rul_validation``).
+        rul_preds: model name → (point, low, high) in hours; low/high may be ``None``.
+        cfg: model config (cap).
+    """
+    metrics: dict[str, float] = {}
+    for name, (point, low, high) in rul_preds.items():
+        graded = evaluate_rul(frame, point, low, high, cfg.rul_cap_hours())
+        metrics |= prefixed(f"rul.{name}", graded)
     point, low, high = rul_preds["lightgbm"]
-    columns += [
+    columns = [
         pl.Series("rul_pred_hours", point),
         pl.Series("rul_low_hours", low),
         pl.Series("rul_high_hours", high),
+        pl.Series("rul_mean_life_hours", rul_preds["mean_life"][0]),
     ]
-    keep = ["asset_id", "as_of", label_col, RUL_COL, "rul_censored"]
-    return ValidationReport(metrics, frame.select(keep).with_columns(columns), evals)
+    keep = ["asset_id", "as_of", RUL_COL, "rul_censored"]
+    return metrics, frame.select(keep).with_columns(columns)
 
 
 def write_plots(
@@ -133,7 +152,7 @@ def write_plots(
         ),
         "feature_importance": plots.importance_plot(importance, out_dir / "feature_importance.png"),
     }
-    rul = report.predictions.with_columns(rul_target(cfg.rul_cap_hours()).alias("_true"))
+    rul = report.rul_predictions.with_columns(rul_target(cfg.rul_cap_hours()).alias("_true"))
     rul = rul.filter(pl.col("_true").is_not_null())
     if rul.height:
         arrays = [

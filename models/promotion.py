@@ -38,7 +38,7 @@ def rescore(champion: RiskModel | RulModel, result: TrainingResult) -> dict[str,
         The metrics, or ``None`` if the champion cannot score these rows (its
         features are missing, or it forecasts a different horizon).
     """
-    frame = result.validation
+    frame = result.validation if isinstance(champion, RiskModel) else result.rul_validation
     try:
         check_features(frame, champion.feature_cols, strict=False)
     except FeatureMismatchError:

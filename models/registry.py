@@ -139,8 +139,10 @@ def _log_files(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(body, indent=1, default=str), encoding="utf-8")
     client.log_artifacts(run_id, str(folder / "files"))
-    result.predictions.write_parquet(folder / "validation_predictions.parquet")
-    client.log_artifact(run_id, str(folder / "validation_predictions.parquet"), "validation")
+    for name, table in (("risk", result.predictions), ("rul", result.rul_predictions)):
+        path = folder / f"{name}_validation_predictions.parquet"
+        table.write_parquet(path)
+        client.log_artifact(run_id, str(path), "validation")
     for path in result.plots.values():
         client.log_artifact(run_id, str(path), "plots")
 

@@ -10,6 +10,11 @@ inside the slice that grades the model.
 
     |---- train ----|gap|-- calibration --|gap|---- validation ----|
                                                                  last labelled as_of
+
+RUL has its own validation window, ending ``rul_cap`` before the last snapshot: only
+there is every row's capped RUL known (a later snapshot that has not failed yet may or
+may not outlive the cap), so grading on the risk window would keep only the rows that
+fail soon and reward models that always predict short lives.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
 
 
@@ -41,6 +47,7 @@ class SplitPlan:
     calibration: Window
     validation: Window
     holdout: frozenset[str]
+    rul_validation: Window
 
     def train_filter(self) -> pl.Expr:
         """Rows the booster and the baselines learn from."""
@@ -55,6 +62,12 @@ class SplitPlan:
         if self.holdout:
             return self.validation.contains() & self._held()
         return self.validation.contains()
+
+    def rul_validation_filter(self) -> pl.Expr:
+        """Rows the RUL models are graded on (only held-out assets when there are some)."""
+        if self.holdout:
+            return self.rul_validation.contains() & self._held()
+        return self.rul_validation.contains()
 
     def _held(self) -> pl.Expr:
         return pl.col("asset_id").is_in(sorted(self.holdout))
@@ -84,6 +97,7 @@ def plan_split(
     validation: timedelta,
     calibration: timedelta,
     gap: timedelta,
+    rul_cap: timedelta | None = None,
     holdout_share: float = 0.0,
     seed: int = 42,
 ) -> SplitPlan:
@@ -106,8 +120,25 @@ def plan_split(
             f"validation_window + calibration_window + 2 x gap leave no training rows "
             f"(training would end at {train_end}); shorten the windows"
         )
+    rul_val = rul_window(frame["as_of"].max(), validation, rul_cap)
+    if rul_val.start - (rul_cap or timedelta(0)) <= first:
+        raise ValueError(
+            f"not enough history for RUL: snapshots start {first}, but rul_cap + "
+            "validation_window + rul_cap before the last snapshot leave no training rows; "
+            "lower rul_cap or validation_window"
+        )
     assets = frame.get_column("asset_id").unique().sort().to_list()
-    return SplitPlan(train_end, cal, val, holdout_assets(assets, holdout_share, seed))
+    holdout = holdout_assets(assets, holdout_share, seed)
+    return SplitPlan(train_end, cal, val, holdout, rul_val)
+
+
+def rul_window(last: datetime, validation: timedelta, cap: timedelta | None) -> Window:
+    """The RUL validation window: ``validation`` long, ending ``cap`` before ``last``.
+
+    Training rows then need ``as_of + cap <= window.start`` (see ``rul_training_rows``).
+    """
+    end = last - cap if cap is not None else last
+    return Window(end - validation, end)
 
 
 def rolling_origins(
@@ -130,3 +161,15 @@ def rolling_origins(
         if cutoff > first:
             out.append((cutoff, win))
     return out
+
+
+def sample_negatives(frame: pl.DataFrame, label_col: str, rate: float, seed: int) -> pl.DataFrame:
+    """Every failure row plus a seeded ``rate`` share of the other rows.
+
+    The draw follows row order, so callers pass a frame sorted by time and asset
+    (``train_models`` does) to get the same sample on every run.
+    """
+    if rate >= 1.0:
+        return frame
+    keep = np.random.default_rng(seed).random(frame.height) < rate
+    return frame.filter(pl.Series(keep) | pl.col(label_col).fill_null(False))

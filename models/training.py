@@ -22,11 +22,11 @@ from forewarn.features.durations import hours, parse_duration
 from forewarn.models.baselines import BucketMean, LogisticBaseline
 from forewarn.models.config import ModelConfig
 from forewarn.models.cv import FoldResult, cross_validate
-from forewarn.models.evaluation import ValidationReport, validate_all, write_plots
+from forewarn.models.evaluation import ValidationReport, validate_risk, validate_rul, write_plots
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel, rul_training_rows
 from forewarn.models.selection import is_better
-from forewarn.models.splits import SplitPlan, plan_split
+from forewarn.models.splits import SplitPlan, plan_split, sample_negatives
 
 LABEL_PREFIX = "fails_within_"
 
@@ -41,9 +41,12 @@ class TrainingResult:
         baselines: ``prevalence_age`` and ``logistic`` (risk), ``mean_life`` (RUL).
         metrics: flat validation metrics (see ``forewarn.models.evaluation``) plus
             ``data.*`` counts and ``time.*`` seconds.
-        validation: the raw validation snapshots, so a champion can be re-scored on
-            exactly the same rows.
-        predictions: validation rows with every model's prediction.
+        validation: the raw (risk) validation snapshots, so a champion can be
+            re-scored on exactly the same rows.
+        predictions: validation rows with every risk model's prediction.
+        rul_validation: the raw RUL validation snapshots (an earlier window, see
+            ``forewarn.models.splits``).
+        rul_predictions: RUL validation rows with LightGBM and mean-life predictions.
         beats_baselines: per task, whether LightGBM beat every baseline.
         notes: human-readable findings (e.g. "LightGBM does not beat ...").
     """
@@ -58,6 +61,8 @@ class TrainingResult:
     metrics: dict[str, float]
     validation: pl.DataFrame
     predictions: pl.DataFrame
+    rul_validation: pl.DataFrame
+    rul_predictions: pl.DataFrame
     cv_folds: list[FoldResult] = field(default_factory=list)
     selected_candidate: int = 0
     plots: dict[str, Path] = field(default_factory=dict)
@@ -117,7 +122,8 @@ def _fit_risk(
 ) -> RiskModel:
     params = [cfg.lightgbm, *cfg.candidates][candidate]
     model = RiskModel(feature_cols, params, cfg.calibration, cfg.seed, horizon)
-    model.fit(train, train[label_col].to_numpy())
+    sample = sample_negatives(train, label_col, cfg.negative_sample_rate, cfg.seed)
+    model.fit(sample, sample[label_col].to_numpy())
     return model.calibrate(cal, cal[label_col].to_numpy())
 
 
@@ -160,6 +166,44 @@ def _compare(metrics: dict[str, float], cfg: ModelConfig) -> tuple[dict[str, boo
     return verdict, notes
 
 
+@dataclass(frozen=True)
+class _Slices:
+    train: pl.DataFrame
+    cal: pl.DataFrame
+    val: pl.DataFrame
+    rul_rows: pl.DataFrame
+    rul_y: np.ndarray
+    rul_val: pl.DataFrame
+
+
+def _slice(frame: pl.DataFrame, split: SplitPlan, label_col: str, cfg: ModelConfig) -> _Slices:
+    known = pl.col(label_col).is_not_null()
+    rul_pool = frame.filter(~pl.col("asset_id").is_in(sorted(split.holdout)))
+    rul_rows, rul_y = rul_training_rows(rul_pool, split.rul_validation.start, cfg.rul_cap_hours())
+    return _Slices(
+        train=frame.filter(split.train_filter() & known),
+        cal=frame.filter(split.calibration_filter() & known),
+        val=frame.filter(split.validation_filter()),
+        rul_rows=rul_rows,
+        rul_y=rul_y,
+        rul_val=frame.filter(split.rul_validation_filter()),
+    )
+
+
+def _plan(frame: pl.DataFrame, label_col: str, cfg: ModelConfig, gap: timedelta) -> SplitPlan:
+    cap = cfg.rul_cap_hours()
+    return plan_split(
+        frame,
+        label_col,
+        validation=parse_duration(cfg.validation_window),
+        calibration=parse_duration(cfg.calibration_window),
+        gap=gap,
+        rul_cap=None if cap is None else timedelta(hours=cap),
+        holdout_share=cfg.holdout_assets,
+        seed=cfg.seed,
+    )
+
+
 def train_models(
     frame: pl.DataFrame,
     feature_cols: list[str],
@@ -190,63 +234,54 @@ def train_models(
     with _timer(metrics, "total"):
         frame = frame.sort("as_of", "asset_id")
         gap = timedelta(hours=cfg.gap_hours(horizon))
-        split = plan_split(
-            frame,
-            label_col,
-            validation=parse_duration(cfg.validation_window),
-            calibration=parse_duration(cfg.calibration_window),
-            gap=gap,
-            holdout_share=cfg.holdout_assets,
-            seed=cfg.seed,
-        )
-        known = pl.col(label_col).is_not_null()
-        train = frame.filter(split.train_filter() & known)
-        cal = frame.filter(split.calibration_filter() & known)
-        val = frame.filter(split.validation_filter())
+        split = _plan(frame, label_col, cfg, gap)
+        data = _slice(frame, split, label_col, cfg)
         folds, best = [], 0
         if cfg.cv_folds:
             with _timer(metrics, "cv"):
                 folds, best = cross_validate(
-                    train, feature_cols, label_col, cfg, hours(horizon), gap
+                    data.train, feature_cols, label_col, cfg, hours(horizon), gap
                 )
         with _timer(metrics, "risk_fit"):
-            risk = _fit_risk(train, cal, feature_cols, label_col, cfg, horizon, best)
-        rul_pool = frame.filter(~pl.col("asset_id").is_in(sorted(split.holdout)))
-        rul_rows, rul_y = rul_training_rows(rul_pool, split.validation.start, cfg.rul_cap_hours())
+            risk = _fit_risk(data.train, data.cal, feature_cols, label_col, cfg, horizon, best)
         with _timer(metrics, "rul_fit"):
             rul = RulModel(
                 feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
-            ).fit(rul_rows, rul_y)
+            ).fit(data.rul_rows, data.rul_y)
         numeric = [c for c in feature_cols if c not in risk.encoder_.levels_]
         with _timer(metrics, "baselines_fit"):
-            baselines = _fit_baselines(train, rul_rows, rul_y, numeric, label_col, cfg)
-        report = _validate(val, label_col, risk, rul, baselines, oracle_col, cfg, horizon)
-    metrics |= report.metrics | _counts(train, cal, val, rul_rows, label_col, split)
+            baselines = _fit_baselines(
+                data.train, data.rul_rows, data.rul_y, numeric, label_col, cfg
+            )
+        report = _validate(data, label_col, risk, rul, baselines, oracle_col, cfg, horizon)
+    metrics |= report.metrics | _counts(data, label_col, split)
     verdict, notes = _compare(metrics, cfg)
     plots = {}
     if plot_dir is not None:
         plots = write_plots(report, label_col, risk.feature_importance(), cfg, Path(plot_dir))
     return TrainingResult(
-        risk,
-        rul,
-        baselines,
-        list(feature_cols),
-        horizon,
-        cfg,
-        split,
-        metrics,
-        val,
-        report.predictions,
-        folds,
-        best,
-        plots,
-        verdict,
-        notes,
+        risk=risk,
+        rul=rul,
+        baselines=baselines,
+        feature_cols=list(feature_cols),
+        horizon=horizon,
+        cfg=cfg,
+        split=split,
+        metrics=metrics,
+        validation=data.val,
+        predictions=report.predictions,
+        rul_validation=data.rul_val,
+        rul_predictions=report.rul_predictions,
+        cv_folds=folds,
+        selected_candidate=best,
+        plots=plots,
+        beats_baselines=verdict,
+        notes=notes,
     )
 
 
 def _validate(
-    val: pl.DataFrame,
+    data: _Slices,
     label_col: str,
     risk: RiskModel,
     rul: RulModel,
@@ -255,6 +290,7 @@ def _validate(
     cfg: ModelConfig,
     horizon: str,
 ) -> ValidationReport:
+    val = data.val
     scores = {
         "lightgbm": risk.predict_proba(val),
         "logistic": baselines["logistic"].predict_proba(val),
@@ -262,26 +298,22 @@ def _validate(
     }
     if oracle_col is not None:
         scores["oracle"] = val[oracle_col].cast(pl.Float64).fill_null(0.0).to_numpy()
+    risk_metrics, predictions, evals = validate_risk(val, label_col, scores, cfg, horizon)
     rul_preds = {
-        "lightgbm": rul.predict(val),
-        "mean_life": (baselines["mean_life"].predict(val), None, None),
+        "lightgbm": rul.predict(data.rul_val),
+        "mean_life": (baselines["mean_life"].predict(data.rul_val), None, None),
     }
-    return validate_all(val, label_col, scores, rul_preds, cfg, horizon)
+    rul_metrics, rul_predictions = validate_rul(data.rul_val, rul_preds, cfg)
+    return ValidationReport(risk_metrics | rul_metrics, predictions, rul_predictions, evals)
 
 
-def _counts(
-    train: pl.DataFrame,
-    cal: pl.DataFrame,
-    val: pl.DataFrame,
-    rul_rows: pl.DataFrame,
-    label_col: str,
-    split: SplitPlan,
-) -> dict[str, float]:
+def _counts(data: _Slices, label_col: str, split: SplitPlan) -> dict[str, float]:
     out = {
-        "data.rul_train_rows": float(rul_rows.height),
+        "data.rul_train_rows": float(data.rul_rows.height),
+        "data.rul_validation_rows": float(data.rul_val.height),
         "data.holdout_assets": float(len(split.holdout)),
     }
-    for name, part in (("train", train), ("calibration", cal), ("validation", val)):
+    for name, part in (("train", data.train), ("calibration", data.cal), ("validation", data.val)):
         labels = part[label_col].drop_nulls()
         out[f"data.{name}_rows"] = float(labels.len())
         out[f"data.{name}_positives"] = float(labels.sum())

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forewarn.models.splits import holdout_assets, plan_split, rolling_origins
+from forewarn.models.rul import rul_target
+from forewarn.models.splits import holdout_assets, plan_split, rolling_origins, sample_negatives
 
 H = timedelta(days=7)
 
@@ -66,3 +67,28 @@ def test_holdout_choice_is_stable_and_seeded() -> None:
     assert a == b and 60 <= len(a) <= 140
     assert holdout_assets(ids, 0.2, 8) != a
     assert holdout_assets(ids, 0.0, 7) == frozenset()
+
+
+def test_rul_window_holds_only_rows_with_known_capped_rul(snapshots: pl.DataFrame) -> None:
+    cap = timedelta(days=30)
+    plan = _plan(snapshots, rul_cap=cap)
+    rows = snapshots.filter(plan.rul_validation_filter())
+    assert rows.height > 0
+    assert plan.rul_validation.end == snapshots["as_of"].max() - cap
+    # Every row's min(RUL, cap) is known: it failed, or was censored beyond the cap.
+    assert rows.select(rul_target(cap.total_seconds() / 3600)).to_series().null_count() == 0
+
+
+def test_rul_history_check_names_the_settings(snapshots: pl.DataFrame) -> None:
+    with pytest.raises(ValueError, match="lower rul_cap"):
+        _plan(snapshots, rul_cap=timedelta(days=100))
+
+
+def test_sample_negatives_keeps_every_failure(snapshots: pl.DataFrame) -> None:
+    known = snapshots.filter(pl.col("fails_within_7d").is_not_null())
+    sample = sample_negatives(known, "fails_within_7d", 0.2, seed=3)
+    assert sample["fails_within_7d"].sum() == known["fails_within_7d"].sum()
+    negatives = (~sample["fails_within_7d"]).sum() / (~known["fails_within_7d"]).sum()
+    assert 0.17 < negatives < 0.23
+    assert sample.equals(sample_negatives(known, "fails_within_7d", 0.2, seed=3))
+    assert sample_negatives(known, "fails_within_7d", 1.0, seed=3) is known

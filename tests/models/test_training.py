@@ -60,6 +60,19 @@ def test_booster_never_sees_labels_after_training_end(snapshots: pl.DataFrame) -
     )
 
 
+def test_negative_sampling_keeps_quality_and_calibration(snapshots: pl.DataFrame) -> None:
+    result = train_models(snapshots, FEATURES, small_config(negative_sample_rate=0.3, cv_folds=0))
+    assert result.metrics["risk.lightgbm.pr_auc"] > 0.8
+    assert result.metrics["risk.lightgbm.ece"] < 0.05  # calibration undoes the sampling
+
+
+def test_rul_is_graded_on_its_own_window(trained: TrainingResult) -> None:
+    assert trained.rul_validation["as_of"].max() <= trained.split.rul_validation.end
+    assert trained.rul_predictions.height == trained.rul_validation.height
+    m = trained.metrics
+    assert m["data.rul_validation_rows"] == m["rul.lightgbm.rows_capped"]
+
+
 def test_cv_selects_the_better_candidate(snapshots: pl.DataFrame) -> None:
     weak = LightGBMParams(n_estimators=1, num_leaves=2, learning_rate=0.01, num_threads=1)
     strong = small_config().lightgbm
