@@ -9,8 +9,11 @@ from __future__ import annotations
 import polars as pl
 
 from forewarn.features.buckets import ADDITIVE, Grid
+from forewarn.features.events import alarm_partials, current_life
 from forewarn.features.exact import div, segment_sums
-from forewarn.features.naming import stat_name
+from forewarn.features.history import half_lives
+from forewarn.features.lives import life_at, life_running
+from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS, stat_name
 from forewarn.features.spec import LIFE, LIFE_STATS, FeatureSpec, seconds
 from forewarn.features.windows import hours_since, stats_exprs, window_partials, z_exprs
 
@@ -162,3 +165,70 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
             z = (mean - pl.col(f"_fm_{w}|{s}")) * pl.col(f"_fi_{w}|{s}")
             exprs.append(z.alias(stat_name(s, "z_fleet", w)))
     return joined.with_columns(exprs)
+
+
+LIFE_KEYS = ["asset_id", "life_id"]
+_BATCH_ROWS = 100_000
+"""Bucket rows per batch of assets in stage 2: bounds memory (each window level is a copy)."""
+
+
+def in_batches(
+    snaps: pl.DataFrame,
+    tables: dict[str, pl.DataFrame | None],
+    sensors: tuple[str, ...],
+    spec: FeatureSpec,
+    grid: Grid,
+    regime: bool,
+) -> pl.DataFrame:
+    """``_features`` over batches of assets (every per-asset feature is independent)."""
+    ids = snaps.get_column("asset_id").unique().sort().to_list()
+    longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
+    per_asset = snaps.height / max(len(ids), 1) + longest
+    size = max(1, int(_BATCH_ROWS // per_asset))
+    frames = []
+    for first in range(0, max(len(ids), 1), size):
+        keep = pl.col("asset_id").is_in(ids[first : first + size])
+        part = {k: None if t is None else t.filter(keep) for k, t in tables.items()}
+        frames.append(batch_features(snaps.filter(keep), part, sensors, spec, grid, regime))
+    return pl.concat(frames)
+
+
+def batch_features(
+    snaps: pl.DataFrame,
+    tables: dict[str, pl.DataFrame | None],
+    sensors: tuple[str, ...],
+    spec: FeatureSpec,
+    grid: Grid,
+    regime: bool,
+) -> pl.DataFrame:
+    """Sensor and alarm features of a batch of assets, plus what fleet and event steps need.
+
+    Args:
+        snaps: snapshot rows of the batch.
+        tables: ``partials`` (with deviations), ``events``, life ``bounds`` and ``starts``,
+            baseline ``ends`` (or ``None``), all restricted to the batch.
+        sensors: sensor names.
+        spec: the feature spec.
+        grid: the bucket grid.
+        regime: whether the data have the regime column.
+    """
+    partials = tables["partials"]
+    columns = [c for c in partials.columns if "::" in c]
+    merged = merge_lives(partials, columns)
+    alarms = alarm_partials(tables["events"].lazy(), grid, spec.alarm_codes).collect()
+    merged = merged.join(alarms, on=["asset_id", "k"], how="full", coalesce=True)
+    longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
+    dense = dense_grid(snaps, merged, longest)
+    windows = window_features(dense, snaps, spec, grid, half_lives(spec))
+    frame = current_life(snaps, tables["bounds"], tables["starts"])
+    frame = frame.join(windows, on=["asset_id", "k"], how="left", maintain_order="left")
+    if spec.life_window:
+        life = life_at(frame, life_running(partials, tables["starts"], sensors, grid))
+        frame = frame.join(life, on=[*LIFE_KEYS, "k"], how="left", maintain_order="left")
+    if tables["ends"] is not None:
+        frame = frame.join(tables["ends"], on=LIFE_KEYS, how="left", maintain_order="left")
+        frame = frame.with_columns(_base_ok=pl.col("as_of").dt.epoch("us") >= pl.col("base_end_us"))
+    features = sensor_columns(spec, sensors, regime) + alarm_columns(spec)
+    fleet = [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
+    keep = [*ID_COLUMNS, *CONTEXT_COLUMNS, "installed_at", "life_start"]
+    return frame.select(*keep, *features, *(fleet if spec.fleet_norm else []))

@@ -18,8 +18,11 @@ LIFE = ["asset_id", "life_id"]
 
 
 def _stats(base: pl.DataFrame, sensors: tuple[str, ...], suffix: str) -> pl.DataFrame:
-    """Mean and sample std per life, two-pass, with fixed-order sums (see ``exact``)."""
-    ordered = base.sort([*LIFE, "ts"])
+    """Mean and sample std per life, two-pass, with fixed-order sums (see ``exact``).
+
+    ``base`` keeps each life's rows together and in time order (filtered readings).
+    """
+    ordered = base
     counts = ordered.group_by(LIFE, maintain_order=True).agg(
         [pl.col(s).count().cast(pl.Float64).alias(f"_n::{s}") for s in sensors]
     )
