@@ -10,13 +10,25 @@ from hypothesis import strategies as st
 
 from benchmarks.reference_features import reference_snapshots
 from forewarn.features.snapshots import build_snapshots, feature_names
+from forewarn.features.spec import FeatureSpec
 
 SENSORS = ["temp", "vib"]
+# Half-day buckets under daily snapshots, odd windows, separate alarm windows, no regime.
+HALF_DAY = FeatureSpec(
+    sensors=("temp", "vib"),
+    windows=("12h", "3d", "5d"),
+    stats=("mean", "std", "slope", "ewma", "last", "count"),
+    baseline_span="1d",
+    alarm_codes=("E2",),
+    alarm_windows=("12h", "2d"),
+    life_resets=("failure",),
+    ewma_half_life_share=0.3,
+)
 
 
-def _compare(got: pl.DataFrame, ref: pl.DataFrame) -> None:
+def _compare(got: pl.DataFrame, ref: pl.DataFrame, spec: FeatureSpec = SPEC) -> None:
     assert got.select("asset_id", "as_of").rows() == ref.select("asset_id", "as_of").rows()
-    for name in feature_names(SPEC, SENSORS):
+    for name in feature_names(spec, SENSORS):
         a = got[name].to_numpy().astype(float)
         b = ref[name].cast(pl.Float64).to_numpy()
         close = np.isclose(a, b, rtol=1e-7, atol=1e-7, equal_nan=True)
@@ -41,6 +53,24 @@ def test_features_match_reference(seed: int) -> None:
         assert len(ref) == 0
         return
     _compare(got, pl.from_pandas(ref).sort("asset_id", "as_of"))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_half_day_buckets_match_reference(seed: int) -> None:
+    fleet = make_fleet(seed, days=8)
+    start, end, times = snapshot_grid(8)
+    got = build_snapshots(*fleet.lazy(), start, end, HALF_DAY)
+    ref = reference_snapshots(
+        fleet.telemetry.to_pandas(),
+        fleet.events.to_pandas(),
+        fleet.assets.to_pandas(),
+        times,
+        HALF_DAY,
+        SENSORS,
+    )
+    if got.height:
+        _compare(got, pl.from_pandas(ref).sort("asset_id", "as_of"), HALF_DAY)
 
 
 def test_reference_agrees_on_a_hand_checked_window() -> None:

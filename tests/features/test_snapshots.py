@@ -8,12 +8,15 @@ import polars as pl
 import pytest
 from feature_fleets import EVENT_SCHEMA, SPEC, T0, TS, make_fleet, snapshot_grid
 
+from forewarn.features.events import assert_sorted, is_sorted
+from forewarn.features.history import read_history, write_history
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
 from forewarn.features.snapshots import (
     build_snapshots,
     feature_names,
     label_columns,
     scoring_snapshot,
+    summarize_history,
     training_frame,
 )
 from forewarn.features.spec import FeatureSpec, LabelSpec
@@ -101,3 +104,24 @@ def test_training_frame_adds_labels_and_report() -> None:
     assert frame.schema["fails_within_2d"] == pl.Boolean and frame.schema["rul_hours"] == pl.Float64
     assert report.snapshots - report.excluded_downtime == frame.height
     assert report.unknown_label == frame["fails_within_2d"].null_count() > 0
+
+
+def test_history_round_trips_through_parquet(tmp_path) -> None:
+    fleet = make_fleet(4, n_assets=3)
+    tel, ev, assets = fleet.lazy()
+    as_of = T0 + timedelta(days=9)
+    history = summarize_history(tel, ev, assets, as_of - timedelta(days=2), SPEC)
+    write_history(history, tmp_path / "history")
+    again = read_history(tmp_path / "history")
+    assert again.until == history.until
+    assert again.partials.equals(history.partials) and again.first_seen.equals(history.first_seen)
+    direct = scoring_snapshot(tel, ev, assets, as_of, SPEC, history=history)
+    assert direct.equals(scoring_snapshot(tel, ev, assets, as_of, SPEC, history=again))
+
+
+def test_asof_guard_rejects_unsorted_frames() -> None:
+    frame = pl.DataFrame({"asset_id": ["a", "a", "b"], "as_of": [2, 1, 0]})
+    assert not is_sorted(frame, ["asset_id"], "as_of")
+    assert is_sorted(frame.sort("asset_id", "as_of"), ["asset_id"], "as_of")
+    with pytest.raises(AssertionError, match="join_asof"):
+        assert_sorted(frame, ["asset_id"], "as_of")
