@@ -199,8 +199,11 @@ def stop_servers(settings: Settings, timeout_s: float = 20.0) -> list[str]:
     """
     report = []
     for server in read_state(settings):
-        if not alive(server.pid) or not _ours(server):
+        if not alive(server.pid):
             report.append(f"{server.name}: not running (pid {server.pid})")
+            continue
+        if not _ours(server):
+            report.append(f"{server.name}: pid {server.pid} is now another process; left alone")
             continue
         os.killpg(server.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s

@@ -8,15 +8,23 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from forewarn.flows.servers import alive, env_exports, read_state, start_servers, stop_servers
+from forewarn.flows.servers import (
+    Server,
+    alive,
+    env_exports,
+    read_state,
+    start_servers,
+    state_file,
+    stop_servers,
+)
 from forewarn.flows.settings import load_settings
 from tests.flows.conftest import NIGHT, TRAIN_UNTIL
-
-pytestmark = pytest.mark.integration
 
 
 def _get(url: str) -> dict:
@@ -45,6 +53,7 @@ def _forewarn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     return out
 
 
+@pytest.mark.integration
 def test_train_and_score_through_real_servers(
     small_fleet: Path, fast_config: Path, tmp_path: Path
 ) -> None:
@@ -77,3 +86,38 @@ def test_train_and_score_through_real_servers(
     assert all("stopped" in line for line in stopped), stopped
     assert not any(alive(s.pid) for s in servers)
     assert read_state(settings) == []
+
+
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """An unrelated process whose PID ends up in a state file (a recycled PID)."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _record(home: Path, pid: int) -> None:
+    url = "http://127.0.0.1:9"
+    fake = Server("prefect", pid, 9, url, f"{url}/api/health", "p.log", "PREFECT_API_URL", url)
+    path = state_file(load_settings(home=home))
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps([asdict(fake)]))
+
+
+def test_stop_never_kills_a_process_that_is_not_the_server(
+    tmp_path: Path, bystander: subprocess.Popen[bytes]
+) -> None:
+    _record(tmp_path, bystander.pid)
+    (line,) = stop_servers(load_settings(home=tmp_path))
+    assert line == f"prefect: pid {bystander.pid} is now another process; left alone"
+    assert bystander.poll() is None  # still alive
+    assert read_state(load_settings(home=tmp_path)) == []
+
+
+def test_start_refuses_while_recorded_servers_run(
+    tmp_path: Path, bystander: subprocess.Popen[bytes]
+) -> None:
+    _record(tmp_path, bystander.pid)
+    with pytest.raises(RuntimeError, match="already running"):
+        start_servers(load_settings(home=tmp_path))
