@@ -54,13 +54,14 @@ def backtest(
 ) -> None:
     """Replay the nightly job over a past period and grade what planners would have seen."""
     from forewarn.features.durations import parse_duration
-    from forewarn.flows.backtest import backtest_flow
 
     settings = settings_of(ctx)
     try:
         parse_duration(retrain_every)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--retrain-every") from exc
+    from forewarn.flows.backtest import backtest_flow  # Prefect: import only for a real run
+
     every = retrain_every if model is ModelMode.retrain else None
     try:
         out = backtest_flow(

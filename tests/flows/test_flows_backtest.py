@@ -4,6 +4,9 @@ retrained models) on the small synthetic fleet."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -179,3 +182,16 @@ def test_retraining_backtest_registers_apart_from_the_real_champion(
     (replayed,) = list_models(replay_registry, names)
     assert replayed.name == "flowtest-risk-backtest" and "champion" in replayed.aliases
     assert ScoreStore(Path(out["folder"]) / "scores").nights() == [start, NIGHT]
+
+
+def test_backtest_command_refuses_a_bad_cadence_before_any_work(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "forewarn.flows", "--home", str(tmp_path), "backtest",
+         "--data", str(tmp_path), "--start", "2025-03-01", "--end", "2025-03-10",
+         "--retrain-every", "monthly"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "--retrain-every" in out.stderr
+    assert not (tmp_path / "backtests").exists()
