@@ -69,7 +69,11 @@ def rul_training_rows(
 
 
 class RulModel:
-    """Point RUL (L2 regression) with lower and upper quantile models.
+    """Median RUL with lower and upper quantile models (three LightGBM quantile boosters).
+
+    The median, not the mean, is the point estimate: with a cap most targets sit at
+    the cap, so the conditional mean can fall below even the lower quantile, and an
+    interval that does not contain its own point estimate confuses every planner.
 
     Args:
         feature_cols: model features; text columns are treated as categorical.
@@ -109,17 +113,19 @@ class RulModel:
         }
         low, high = self.quantiles
         self.boosters_ = {
-            "point": train_booster(x, target_hours, objective="regression", **common),
+            # L1 is the median objective; LightGBM's quantile objective at alpha=0.5 stalls
+            # when most targets tie at the cap (ties push up with full weight).
+            "point": train_booster(x, target_hours, objective="regression_l1", **common),
             "low": train_booster(x, target_hours, objective="quantile", alpha=low, **common),
             "high": train_booster(x, target_hours, objective="quantile", alpha=high, **common),
         }
         return self
 
     def predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Point RUL, lower and upper bound in hours, with ``low <= point <= high``.
+        """Median RUL, lower and upper bound in hours, with ``low <= point <= high``.
 
-        Separately trained quantile models can cross; sorting each row restores a
-        valid interval without changing which values were predicted.
+        Separately trained quantile models can cross; sorting each row's quantiles
+        (rearrangement) restores a valid interval and never makes them worse.
         """
         x = self.encoder_.transform(frame)
         preds = np.column_stack([self.boosters_[k].predict(x) for k in ("low", "point", "high")])
@@ -128,7 +134,7 @@ class RulModel:
         return preds[:, 1], preds[:, 0], preds[:, 2]
 
     def feature_importance(self) -> dict[str, float]:
-        """Total gain per feature of the point model."""
+        """Total gain per feature of the median model."""
         return gain_importance(self.boosters_["point"])
 
     def to_state(self) -> tuple[dict[str, str], dict[str, Any]]:
