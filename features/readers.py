@@ -143,6 +143,11 @@ def _scan_file(source: TableSource, path: str) -> pl.LazyFrame:
             f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). Re-export it; a "
             "truncated or partial file must be replaced."
         ) from exc
+    if source.fmt == "csv" and any("\x00" in c for c in schema):
+        raise DatasetError(
+            f"{path}: the header holds NUL bytes: the file is UTF-16 (Excel's 'Unicode text'), "
+            "not UTF-8. Save CSV files as UTF-8."
+        )
     repeated = sorted({_DUPLICATED.sub("", c) for c in schema if _DUPLICATED.search(c)})
     if repeated:
         raise DatasetError(

@@ -215,7 +215,7 @@ CASES: tuple[Case, ...] = (
         "UTF-16 CSV",
         "non-UTF-8 CSV",
         base({"telemetry.csv": TELEMETRY.encode("utf-16")}),
-        Refused(("telemetry",), r"(UTF-8|Re-export|Rename or add)"),
+        Refused(("telemetry.csv", "UTF-16"), r"Save CSV files as UTF-8"),
     ),
     Case(
         "UTF-8 with BOM (Excel)",
