@@ -37,8 +37,7 @@ def locked(path: Path, *, exclusive: bool, timeout_s: float) -> Iterator[None]:
     Raises:
         StoreLockTimeoutError: the lock was not free within ``timeout_s``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path, exclusive)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     try:
         _acquire(fd, mode, path, timeout_s)
@@ -48,6 +47,18 @@ def locked(path: Path, *, exclusive: bool, timeout_s: float) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _open_lock(path: Path, exclusive: bool) -> int:
+    """Open the lock file: writers create it, readers only open it (a shared ``flock``
+    needs no write access), so a read-only workspace or a mounted copy stays readable."""
+    if not exclusive:
+        try:
+            return os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            pass  # a store read before its first write: create the lock as writers do
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
 
 
 def _acquire(fd: int, mode: int, path: Path, timeout_s: float) -> None:
