@@ -190,6 +190,43 @@ def _slice(frame: pl.DataFrame, split: SplitPlan, label_col: str, cfg: ModelConf
     )
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    risk: RiskModel
+    rul: RulModel
+    baselines: dict[str, Any]
+    folds: list[FoldResult]
+    best: int
+
+
+def _fit_all(
+    data: _Slices,
+    feature_cols: list[str],
+    label_col: str,
+    cfg: ModelConfig,
+    horizon: str,
+    gap: timedelta,
+    metrics: dict[str, float],
+) -> _Fitted:
+    """CV-select, fit and calibrate the risk model, fit RUL and baselines (timed)."""
+    folds, best = [], 0
+    if cfg.cv_folds:
+        with _timer(metrics, "cv"):
+            folds, best = cross_validate(
+                data.train, feature_cols, label_col, cfg, hours(horizon), gap
+            )
+    with _timer(metrics, "risk_fit"):
+        risk = _fit_risk(data.train, data.cal, feature_cols, label_col, cfg, horizon, best)
+    with _timer(metrics, "rul_fit"):
+        rul = RulModel(
+            feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
+        ).fit(data.rul_rows, data.rul_y)
+    numeric = [c for c in feature_cols if c not in risk.encoder_.levels_]
+    with _timer(metrics, "baselines_fit"):
+        baselines = _fit_baselines(data.train, data.rul_rows, data.rul_y, numeric, label_col, cfg)
+    return _Fitted(risk, rul, baselines, folds, best)
+
+
 def _plan(frame: pl.DataFrame, label_col: str, cfg: ModelConfig, gap: timedelta) -> SplitPlan:
     cap = cfg.rul_cap_hours()
     return plan_split(
@@ -236,23 +273,8 @@ def train_models(
         gap = timedelta(hours=cfg.gap_hours(horizon))
         split = _plan(frame, label_col, cfg, gap)
         data = _slice(frame, split, label_col, cfg)
-        folds, best = [], 0
-        if cfg.cv_folds:
-            with _timer(metrics, "cv"):
-                folds, best = cross_validate(
-                    data.train, feature_cols, label_col, cfg, hours(horizon), gap
-                )
-        with _timer(metrics, "risk_fit"):
-            risk = _fit_risk(data.train, data.cal, feature_cols, label_col, cfg, horizon, best)
-        with _timer(metrics, "rul_fit"):
-            rul = RulModel(
-                feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
-            ).fit(data.rul_rows, data.rul_y)
-        numeric = [c for c in feature_cols if c not in risk.encoder_.levels_]
-        with _timer(metrics, "baselines_fit"):
-            baselines = _fit_baselines(
-                data.train, data.rul_rows, data.rul_y, numeric, label_col, cfg
-            )
+        fit = _fit_all(data, feature_cols, label_col, cfg, horizon, gap, metrics)
+        risk, rul, baselines = fit.risk, fit.rul, fit.baselines
         report = _validate(data, label_col, risk, rul, baselines, oracle_col, cfg, horizon)
     metrics |= report.metrics | _counts(data, label_col, split)
     verdict, notes = _compare(metrics, cfg)
@@ -272,8 +294,8 @@ def train_models(
         predictions=report.predictions,
         rul_validation=data.rul_val,
         rul_predictions=report.rul_predictions,
-        cv_folds=folds,
-        selected_candidate=best,
+        cv_folds=fit.folds,
+        selected_candidate=fit.best,
         plots=plots,
         beats_baselines=verdict,
         notes=notes,
