@@ -17,7 +17,8 @@ Training (pure; no MLflow, no clock, no environment)::
     # result.metrics: flat dict "risk.{lightgbm|logistic|prevalence_age|oracle}.{metric}",
     #   "risk.lightgbm_over_oracle.{metric}", "rul.{lightgbm|mean_life}.{metric}",
     #   "data.*", "time.*"; result.beats_baselines, result.notes, result.plots,
-    #   result.validation (raw rows), result.predictions, result.cv_folds
+    #   result.validation / .rul_validation (raw rows of each validation window),
+    #   result.predictions / .rul_predictions, result.cv_folds, result.split
 
 Registry (the only MLflow code: ``forewarn.models.registry``)::
 
