@@ -134,6 +134,7 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
     Depends on the fleet by design (other assets' data, still only ``<= as_of``); sums run
     over assets sorted by id so the result does not depend on row order.
     """
+    # Leakage guard: pooled over rows with the same as_of, each built from data <= as_of.
     parts = [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
     keys = ["as_of", "asset_type", "asset_id"]
     ordered = frame.select(*keys, *parts).sort(keys, nulls_last=True)
@@ -214,16 +215,22 @@ def batch_features(
     """
     partials = tables["partials"]
     columns = [c for c in partials.columns if "::" in c]
-    merged = merge_lives(partials, columns)
-    alarms = alarm_partials(tables["events"].lazy(), grid, spec.alarm_codes).collect()
-    merged = merged.join(alarms, on=["asset_id", "k"], how="full", coalesce=True)
     longest = max(seconds(w) for w in spec.all_windows) * 1_000_000 // grid.bucket_us
+    # Fixed windows only reach back one longest window before the first snapshot.
+    first = snaps.get_column("k").min()
+    recent = pl.col("k") > (first if first is not None else 0) - longest
+    merged = merge_lives(partials.filter(recent), columns)
+    alarms = alarm_partials(tables["events"].lazy(), grid, spec.alarm_codes).collect()
+    merged = merged.join(alarms.filter(recent), on=["asset_id", "k"], how="full", coalesce=True)
     dense = dense_grid(snaps, merged, longest)
     windows = window_features(dense, snaps, spec, grid, half_lives(spec))
     frame = current_life(snaps, tables["bounds"], tables["starts"])
     frame = frame.join(windows, on=["asset_id", "k"], how="left", maintain_order="left")
     if spec.life_window:
-        life = life_at(frame, life_running(partials, tables["starts"], sensors, grid))
+        running = life_running(
+            tables["life_partials"], tables["starts"], sensors, grid, tables["seeds"]
+        )
+        life = life_at(frame, running)
         frame = frame.join(life, on=[*LIFE_KEYS, "k"], how="left", maintain_order="left")
     if tables["ends"] is not None:
         frame = frame.join(tables["ends"], on=LIFE_KEYS, how="left", maintain_order="left")

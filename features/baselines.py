@@ -99,6 +99,7 @@ def with_deviations(
     the data have a regime column) use the baseline of each reading's regime, and readings
     of a regime without a baseline are left out.
     """
+    # Leakage guard: snapshots use these sums only once their life's baseline is complete.
     joined = partials.join(bases, on=LIFE, how="left", maintain_order="left")
     exprs = []
     for s in sensors:

@@ -163,6 +163,7 @@ def event_features(snaps: pl.DataFrame, events: pl.DataFrame, spec: FeatureSpec)
 
 def alarm_partials(events: pl.LazyFrame, grid: Grid, codes: tuple[str, ...]) -> pl.LazyFrame:
     """Alarm counts per ``(asset_id, k)`` bucket: one column per listed code plus ``all``."""
+    # Leakage guard: an alarm lands in the bucket ending at or after it, never an earlier one.
     alarms = events.filter(pl.col("kind") == "alarm").with_columns(
         k=grid.k_of(pl.col("ts").dt.epoch("us"))
     )

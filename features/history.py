@@ -10,6 +10,7 @@ with daily buckets and can be extended one night at a time.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,16 +27,24 @@ LIFE = ["asset_id", "life_id"]
 
 @dataclass(frozen=True)
 class Summary:
-    """Bucket partials (``end_us`` = bucket end), life baselines and first readings per asset."""
+    """Bucket partials (``end_us`` = bucket end), life baselines and first readings per asset.
+
+    ``running``: life running totals carried over from a history (or ``None``).
+    """
 
     partials: pl.DataFrame
     bases: pl.DataFrame | None
     first_seen: pl.DataFrame
+    running: pl.DataFrame | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class History(Summary):
-    """A ``Summary`` of every reading with ``ts <= until``; only finished baselines are kept."""
+    """A ``Summary`` of every reading with ``ts <= until``.
+
+    Only finished baselines are kept, and ``running`` holds each life's running totals at
+    ``until`` for lives whose baseline was finished by then (their deviation sums are final).
+    """
 
     until: datetime
 
@@ -87,17 +96,39 @@ def history_reach(spec: FeatureSpec) -> timedelta:
     )
 
 
-def extend(history: History, recent: pl.DataFrame, summarize_recent) -> Summary:
+def history_cutoff(until: datetime, spec: FeatureSpec, first_as_of: datetime) -> datetime:
+    """Buckets ending after this are all a run from ``first_as_of`` needs from a history.
+
+    Fixed windows reach one longest window back; lives without carried totals began less
+    than ``baseline_span`` before ``until``; one bucket of slack covers a bucket straddling it.
+    """
+    longest = timedelta(seconds=max(seconds(w) for w in spec.all_windows))
+    bucket = timedelta(seconds=spec.bucket_seconds)
+    return min(until - history_reach(spec), first_as_of - longest) - bucket
+
+
+def _epoch_us(when: datetime) -> int:
+    return int(pl.Series([when], dtype=pl.Datetime("us", "UTC")).dt.epoch("us")[0])
+
+
+def extend(
+    history: History,
+    recent: pl.DataFrame,
+    summarize_recent: Callable[[pl.DataFrame], Summary],
+    cutoff: datetime,
+) -> Summary:
     """Combine a history with raw readings from ``history.until - history_reach`` onwards.
 
     Args:
         history: summary of readings up to ``history.until``.
         recent: life-tagged readings after ``history.until - history_reach(spec)``.
         summarize_recent: ``summarize`` bound to the run's sensors, spec and regime.
+        cutoff: history buckets ending at or before it are not needed (``history_cutoff``).
     """
     newer = summarize_recent(recent.filter(pl.col("ts") > history.until))
     around = summarize_recent(recent)
-    partials = pl.concat([history.partials, newer.partials], how="diagonal")
+    old = history.partials.filter(pl.col("end_us") > _epoch_us(cutoff))
+    partials = pl.concat([old, newer.partials], how="diagonal")
     fill = [pl.col(c).fill_null(0.0) for c in partials.columns if c.startswith(("rn::", "rsx::"))]
     partials = partials.with_columns(fill).sort("asset_id", "life_id", "end_us")
     bases = None
@@ -109,16 +140,18 @@ def extend(history: History, recent: pl.DataFrame, summarize_recent) -> Summary:
         .group_by("asset_id")
         .agg(pl.col("first_ts").min())
     )
-    return Summary(partials, bases, seen)
+    return Summary(partials, bases, seen, history.running)
 
 
-def as_history(summary: Summary, until: datetime) -> History:
-    """Keep what stays true after ``until``: all partials, finished baselines only."""
-    bases = summary.bases
-    if bases is not None:
-        until_us = pl.Series([until], dtype=pl.Datetime("us", "UTC")).dt.epoch("us")[0]
-        bases = bases.filter(pl.col("base_end_us") <= until_us)
-    return History(summary.partials, bases, summary.first_seen, until)
+def finished_bases(bases: pl.DataFrame | None, until: datetime) -> pl.DataFrame | None:
+    """Baselines complete by ``until`` (later readings cannot change them)."""
+    return None if bases is None else bases.filter(pl.col("base_end_us") <= _epoch_us(until))
+
+
+def as_history(summary: Summary, until: datetime, running: pl.DataFrame | None) -> History:
+    """Keep what stays true after ``until``: all partials, finished baselines, life totals."""
+    bases = finished_bases(summary.bases, until)
+    return History(summary.partials, bases, summary.first_seen, running, until=until)
 
 
 def write_history(history: History, folder: str | Path) -> None:
@@ -129,13 +162,25 @@ def write_history(history: History, folder: str | Path) -> None:
     history.first_seen.write_parquet(out / "first_seen.parquet")
     if history.bases is not None:
         history.bases.write_parquet(out / "bases.parquet")
+    if history.running is not None:
+        history.running.write_parquet(out / "running.parquet")
     (out / "history.json").write_text(json.dumps({"until": history.until.isoformat()}))
 
 
-def read_history(folder: str | Path) -> History:
-    """Load a history written by ``write_history``."""
+def read_history(
+    folder: str | Path, spec: FeatureSpec | None = None, as_of: datetime | None = None
+) -> History:
+    """Load a history written by ``write_history``.
+
+    With ``spec`` and ``as_of``, only the partials a run at ``as_of`` needs are read (a
+    predicate on ``end_us`` pushed into the Parquet scan).
+    """
     src = Path(folder)
     until = datetime.fromisoformat(json.loads((src / "history.json").read_text())["until"])
-    bases = pl.read_parquet(src / "bases.parquet") if (src / "bases.parquet").exists() else None
-    partials = pl.read_parquet(src / "partials.parquet")
-    return History(partials, bases, pl.read_parquet(src / "first_seen.parquet"), until)
+    optional = {n: src / f"{n}.parquet" for n in ("bases", "running")}
+    bases, running = (pl.read_parquet(p) if p.exists() else None for p in optional.values())
+    partials = pl.scan_parquet(src / "partials.parquet")
+    if spec is not None and as_of is not None:
+        partials = partials.filter(pl.col("end_us") > _epoch_us(history_cutoff(until, spec, as_of)))
+    first_seen = pl.read_parquet(src / "first_seen.parquet")
+    return History(partials.collect(), bases, first_seen, running, until=until)

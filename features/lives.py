@@ -13,7 +13,8 @@ from forewarn.features.events import asof
 from forewarn.features.exact import div
 
 LIFE_PREFIX = "WLIFE|"
-_CUM_SUM = ("n", "sx", "sxx", "zb_s", "zb_n", "zr_s", "zr_n")
+LIFE = ["asset_id", "life_id"]
+_ADDED = ("n", "sx", "sxx", "zb_s", "zb_n", "zr_s", "zr_n", "su", "suu", "sux")
 
 
 def _moments(sensor: str, delta: pl.Expr) -> list[pl.Expr]:
@@ -27,7 +28,11 @@ def _moments(sensor: str, delta: pl.Expr) -> list[pl.Expr]:
 
 
 def life_running(
-    partials: pl.DataFrame, starts: pl.DataFrame, sensors: tuple[str, ...], grid: Grid
+    partials: pl.DataFrame,
+    starts: pl.DataFrame,
+    sensors: tuple[str, ...],
+    grid: Grid,
+    seeds: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Running life totals per ``(asset_id, life_id, k)`` bucket that holds readings.
 
@@ -36,29 +41,37 @@ def life_running(
         starts: ``asset_id``, ``life_id``, ``life_start``.
         sensors: sensor names.
         grid: the bucket grid.
+        seeds: running totals already accumulated (a ``History``), keyed like ``partials``
+            and earlier than that life's partials; accumulation continues from them, which
+            adds the same floats in the same order as a run over the whole life.
     """
-    frame = partials.join(starts, on=["asset_id", "life_id"], how="left").sort(
-        "asset_id", "life_id", "k"
-    )
+    # Leakage guard: running totals only accumulate forward, so bucket k holds buckets <= k.
+    frame = partials.join(starts, on=LIFE, how="left")
     start_us = pl.col("life_start").dt.epoch("us")
     delta = div((grid.end_us(pl.col("k")) - start_us).cast(pl.Float64), US_PER_DAY)
     frame = frame.with_columns([e for s in sensors for e in _moments(s, delta)])
-    life = ["asset_id", "life_id"]
+    keep = [c for c in frame.columns if "::" in c and not c.startswith(("ew", "alarm"))]
+    frame = frame.select(*LIFE, "k", *keep)
+    if seeds is not None:
+        frame = pl.concat([seeds.select(*LIFE, "k", *keep), frame])
+    frame = frame.sort(*LIFE, "k")
     running = []
     for s in sensors:
-        for p in (*_CUM_SUM, "su", "suu", "sux"):
-            name = f"{p}::{s}"
-            if name in frame.columns:
-                running.append(pl.col(name).cum_sum().over(life))
+        running += [pl.col(f"{p}::{s}").cum_sum().over(LIFE) for p in _ADDED if f"{p}::{s}" in keep]
         running += [
-            pl.col(f"mn::{s}").cum_min().forward_fill().over(life),
-            pl.col(f"mx::{s}").cum_max().forward_fill().over(life),
-            pl.col(f"last::{s}").forward_fill().over(life),
-            pl.col(f"lts::{s}").forward_fill().over(life),
+            pl.col(f"mn::{s}").cum_min().forward_fill().over(LIFE),
+            pl.col(f"mx::{s}").cum_max().forward_fill().over(LIFE),
+            pl.col(f"last::{s}").forward_fill().over(LIFE),
+            pl.col(f"lts::{s}").forward_fill().over(LIFE),
         ]
-    keep = [c for c in frame.columns if "::" in c and not c.startswith(("ew", "alarm"))]
-    out = frame.with_columns(running).select("asset_id", "life_id", "k", *keep)
+    out = frame.with_columns(running)
     return out.rename({c: LIFE_PREFIX + c for c in keep})
+
+
+def life_totals(running: pl.DataFrame) -> pl.DataFrame:
+    """Last running row of each life, unprefixed: the seed a later run continues from."""
+    last = running.group_by(LIFE, maintain_order=True).agg(pl.all().last())
+    return last.rename({c: c.removeprefix(LIFE_PREFIX) for c in last.columns})
 
 
 def life_at(snaps: pl.DataFrame, running: pl.DataFrame) -> pl.DataFrame:

@@ -26,11 +26,14 @@ from forewarn.features.history import (
     Summary,
     as_history,
     extend,
+    finished_bases,
+    history_cutoff,
     history_reach,
     summarize,
 )
 from forewarn.features.inputs import UTC_US, asset_context, load_run, utc
 from forewarn.features.labels import LabelReport, attach_labels
+from forewarn.features.lives import life_running, life_totals
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS, feature_names, label_columns
 from forewarn.features.spec import FeatureSpec, LabelSpec, seconds
 
@@ -79,18 +82,56 @@ def summarize_history(
     ``as_of`` on its bucket grid (``as_of - until`` a whole number of buckets).
     """
     until = utc(until)
-    sensors, _, _, _, regime, readings = load_run(telemetry, events, assets, spec, until, None)
-    return as_history(summarize(readings, sensors, spec, regime, until), until)
+    sensors, _, _, bounds, regime, readings = load_run(telemetry, events, assets, spec, until, None)
+    summary = summarize(readings, sensors, spec, regime, until)
+    running = None
+    if spec.life_window:
+        grid = Grid.at(until, spec.bucket_seconds)
+        bases = finished_bases(summary.bases, until)
+        partials = _prepared(
+            Summary(summary.partials, bases, summary.first_seen), grid, sensors, regime
+        )
+        starts = life_starts(bounds, summary.first_seen)
+        totals = life_totals(life_running(partials, starts, sensors, grid))
+        if bases is not None:
+            totals = totals.join(bases.select(*asm.LIFE_KEYS), on=asm.LIFE_KEYS, how="semi")
+        running = totals.with_columns(end_us=grid.end_us(pl.col("k"))).drop("k")
+    return as_history(summary, until, running)
 
 
-def _grid_partials(summary: Summary, grid: Grid) -> pl.DataFrame:
-    """Partials keyed by this run's bucket index ``k``; refuses a misaligned history."""
+def _on_grid(frame: pl.DataFrame, grid: Grid) -> pl.DataFrame:
+    """Rows keyed by this run's bucket index ``k``; refuses a misaligned history."""
     offset = pl.col("end_us") - grid.origin_us
-    if summary.partials.select((offset % grid.bucket_us != 0).any()).item():
+    if frame.select((offset % grid.bucket_us != 0).any()).item():
         raise ValueError(
             "history buckets do not line up with as_of: use as_of = until + n x bucket"
         )
-    return summary.partials.with_columns(k=offset // grid.bucket_us).drop("end_us")
+    return frame.with_columns(k=offset // grid.bucket_us).drop("end_us")
+
+
+def _prepared(
+    summary: Summary, grid: Grid, sensors: tuple[str, ...], regime: str | None
+) -> pl.DataFrame:
+    """Partials on the run's grid with deviation sums from the baselines, regime splits dropped."""
+    partials = _on_grid(summary.partials, grid)
+    if summary.bases is not None:
+        found = {c.rsplit("::", 1)[1] for c in partials.columns if c.startswith("rsx::")}
+        regimes = tuple(sorted(found)) if regime is not None else None
+        partials = with_deviations(partials, summary.bases, sensors, regimes)
+    return partials.drop(pl.col("^(rn|rsx)::.*$")).sort("asset_id", "life_id", "k")
+
+
+def _life_inputs(
+    partials: pl.DataFrame, summary: Summary, grid: Grid, until: datetime | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Partials still to accumulate per life, and carried totals to continue from."""
+    if summary.running is None or until is None:
+        return partials, None
+    seeds = _on_grid(summary.running, grid)
+    seeded = seeds.select(*asm.LIFE_KEYS, _seeded=pl.lit(True))
+    todo = partials.join(seeded, on=asm.LIFE_KEYS, how="left", maintain_order="left")
+    todo = todo.filter(pl.col("_seeded").is_null() | (pl.col("k") > grid.k_at(until)))
+    return todo.drop("_seeded"), seeds
 
 
 def build_snapshots(
@@ -131,18 +172,17 @@ def build_snapshots(
     if history is None:
         summary = summarize(readings, sensors, spec, regime, start)
     else:
-        summary = extend(history, readings, lambda r: summarize(r, sensors, spec, regime, start))
+        cutoff = history_cutoff(history.until, spec, start)
+        fn = lambda r: summarize(r, sensors, spec, regime, start)  # noqa: E731
+        summary = extend(history, readings, fn, cutoff)
     del readings  # the raw rows are summarised: free them before stage 2
-    partials = _grid_partials(summary, grid)
-    if summary.bases is not None:
-        found = {c.rsplit("::", 1)[1] for c in partials.columns if c.startswith("rsx::")}
-        regimes = tuple(sorted(found)) if regime is not None else None
-        partials = with_deviations(partials, summary.bases, sensors, regimes)
-    partials = partials.drop(pl.col("^(rn|rsx)::.*$")).sort("asset_id", "life_id", "k")
+    partials = _prepared(summary, grid, sensors, regime)
+    life_partials, seeds = _life_inputs(partials, summary, grid, history and history.until)
     starts = life_starts(bounds, summary.first_seen)
     snaps = _snaps(meta, summary.first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
     ends = None if summary.bases is None else summary.bases.select(*asm.LIFE_KEYS, "base_end_us")
-    tables = {"partials": partials, "events": evs, "bounds": bounds, "starts": starts, "ends": ends}
+    tables = {"partials": partials, "events": evs, "bounds": bounds, "starts": starts}
+    tables |= {"ends": ends, "life_partials": life_partials, "seeds": seeds}
     frame = asm.in_batches(snaps, tables, sensors, spec, grid, regime is not None)
     if spec.fleet_norm:
         frame = asm.fleet_columns(frame, spec, sensors)

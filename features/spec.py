@@ -13,7 +13,14 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from forewarn.features.durations import Duration, parse_duration
 
@@ -114,7 +121,7 @@ class FeatureSpec(BaseModel):
 
     @field_validator("alarm_codes", "components", "life_resets")
     @classmethod
-    def _no_duplicates(cls, value: tuple[str, ...], info) -> tuple[str, ...]:
+    def _no_duplicates(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         return _unique(info.field_name, value)
 
     @model_validator(mode="after")

@@ -109,14 +109,20 @@ def test_training_frame_adds_labels_and_report() -> None:
 def test_history_round_trips_through_parquet(tmp_path) -> None:
     fleet = make_fleet(4, n_assets=3)
     tel, ev, assets = fleet.lazy()
-    as_of = T0 + timedelta(days=9)
-    history = summarize_history(tel, ev, assets, as_of - timedelta(days=2), SPEC)
+    as_of = T0 + timedelta(days=11)
+    history = summarize_history(tel, ev, assets, as_of - timedelta(days=1), SPEC)
     write_history(history, tmp_path / "history")
     again = read_history(tmp_path / "history")
     assert again.until == history.until
     assert again.partials.equals(history.partials) and again.first_seen.equals(history.first_seen)
+    assert history.running is not None and history.running.height > 0
     direct = scoring_snapshot(tel, ev, assets, as_of, SPEC, history=history)
     assert direct.equals(scoring_snapshot(tel, ev, assets, as_of, SPEC, history=again))
+    trimmed = read_history(tmp_path / "history", SPEC, as_of)
+    assert trimmed.partials.height < history.partials.height
+    assert direct.equals(scoring_snapshot(tel, ev, assets, as_of, SPEC, history=trimmed))
+    full = build_snapshots(tel, ev, assets, as_of, as_of, SPEC)
+    assert direct.equals(full)
 
 
 def test_asof_guard_rejects_unsorted_frames() -> None:
