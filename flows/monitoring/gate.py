@@ -1,0 +1,82 @@
+"""The retraining gate: a policy in config decides when monitoring runs the training flow.
+
+Three reasons, any of which retrains: drift above a share for N consecutive nights,
+realised recall below a floor, or a champion older than a maximum age. Retraining only
+produces a challenger; the existing promotion gate decides whether it becomes champion.
+Every night's decision, retrain or not, is recorded with its reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from forewarn.features.durations import parse_duration
+from forewarn.flows.monitoring.config import GateConfig
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """One night's decision and the evidence behind it."""
+
+    as_of: str
+    retrain: bool
+    reasons: list[str] = field(default_factory=list)
+    drift_streak: int = 0
+    recall: float | None = None
+    model_age_days: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def drift_streak(shares: list[float], threshold: float) -> int:
+    """How many of the latest nights (last = tonight) in a row reach ``threshold``."""
+    streak = 0
+    for share in reversed(shares):
+        if share < threshold:
+            break
+        streak += 1
+    return streak
+
+
+def decide(
+    as_of: datetime,
+    shares: list[float],
+    recall: float | None,
+    model_created: datetime | None,
+    cfg: GateConfig,
+) -> GateDecision:
+    """Apply the policy to tonight's evidence.
+
+    Args:
+        as_of: tonight.
+        shares: drift share of each monitored night since the last retraining, oldest
+            first, tonight last.
+        recall: pooled realised event recall (None: too few matured failures to judge).
+        model_created: when the champion was registered (None: unknown).
+        cfg: the policy.
+    """
+    streak = drift_streak(shares, cfg.drift_share)
+    reasons = []
+    if streak >= cfg.drift_nights:
+        reasons.append(
+            f"drift share >= {cfg.drift_share:.2f} for {streak} consecutive nights "
+            f"(policy: {cfg.drift_nights})"
+        )
+    if recall is not None and recall < cfg.min_recall:
+        reasons.append(f"realised event recall {recall:.2f} < floor {cfg.min_recall:.2f}")
+    age = None
+    if model_created is not None:
+        age = (as_of - model_created).total_seconds() / 86400
+        limit = parse_duration(cfg.max_model_age).total_seconds() / 86400
+        if age > limit:
+            reasons.append(f"champion is {age:.0f} days old (max {cfg.max_model_age})")
+    return GateDecision(
+        as_of=as_of.isoformat(),
+        retrain=bool(reasons),
+        reasons=reasons or ["no retraining condition met"],
+        drift_streak=streak,
+        recall=recall,
+        model_age_days=None if age is None else round(age, 2),
+    )

@@ -1,0 +1,144 @@
+"""Realised performance once labels mature: how did past nights' lists do?
+
+A night scored at ``t`` is graded when ``t + horizon <= as_of``: by then every failure that
+night was trying to predict has happened or not. Grading reuses the training metrics
+(``forewarn.models.metrics``), so a realised precision@k means exactly what the promotion
+gate's precision@k meant.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from forewarn.models.metrics import evaluate_risk
+
+UTC_US = pl.Datetime("us", "UTC")
+LABEL = "failed"
+SERIES_SCHEMA = {
+    "as_of": UTC_US,
+    "assets": pl.Int64,
+    "positives": pl.Int64,
+    "flagged": pl.Int64,
+    "precision_at_k": pl.Float64,
+    "recall_at_k": pl.Float64,
+    "event_recall": pl.Float64,
+    "events": pl.Float64,
+    "lead_hours_median": pl.Float64,
+    "false_alarms": pl.Int64,
+    "false_alarms_per_asset_month": pl.Float64,
+}
+
+
+def matured(nights: list[datetime], as_of: datetime, horizon_h: float) -> list[datetime]:
+    """Nights whose horizon has passed by ``as_of``."""
+    return [t for t in nights if t + timedelta(hours=horizon_h) <= as_of]
+
+
+def label_night(
+    scores: pl.DataFrame, failures: pl.DataFrame, horizon_h: float, as_of: datetime
+) -> pl.DataFrame:
+    """One night's scored assets with ``failed`` (within the horizon) and time to failure.
+
+    Args:
+        scores: the night's rows of the score store (``p_fail`` null rows are dropped).
+        failures: ``asset_id, ts`` of failures known at ``as_of``.
+        horizon_h: the risk horizon in hours.
+        as_of: tonight; failures after it are unknown.
+
+    Returns:
+        ``asset_id, as_of, p_fail, failed, rul_hours, rul_censored``.
+    """
+    night = scores.filter(pl.col("p_fail").is_not_null()).select("asset_id", "as_of", "p_fail")
+    t = night["as_of"][0] if night.height else None
+    if t is None:
+        return night.with_columns(
+            pl.lit(False).alias(LABEL),
+            pl.lit(None, pl.Float64).alias("rul_hours"),
+            pl.lit(True).alias("rul_censored"),
+        )
+    nxt = (
+        failures.filter((pl.col("ts") > t) & (pl.col("ts") <= as_of))
+        .group_by("asset_id")
+        .agg(pl.col("ts").min().alias("next_failure"))
+    )
+    hours = (pl.col("next_failure") - pl.col("as_of")).dt.total_seconds() / 3600.0
+    return (
+        night.join(nxt, on="asset_id", how="left")
+        .with_columns(
+            (hours <= horizon_h).fill_null(False).alias(LABEL),
+            hours.alias("rul_hours"),
+            pl.col("next_failure").is_null().alias("rul_censored"),
+        )
+        .drop("next_failure")
+    )
+
+
+def grade_night(labelled: pl.DataFrame, horizon_h: float, lead_h: float, budget: float) -> dict:
+    """Planner metrics of one matured night (see ``forewarn.models.metrics``)."""
+    if labelled.height == 0:
+        return {}
+    ev = evaluate_risk(labelled, "p_fail", LABEL, horizon_h=horizon_h, lead_h=lead_h, budget=budget)
+    flagged = math.ceil(budget * labelled.height)
+    positives = int(labelled[LABEL].sum())
+    tp = round(ev.metrics["precision_at_k"] * flagged)
+    return {
+        "as_of": labelled["as_of"][0],
+        "assets": labelled.height,
+        "positives": positives,
+        "flagged": flagged,
+        "precision_at_k": ev.metrics["precision_at_k"],
+        "recall_at_k": ev.metrics["recall_at_k"],
+        "event_recall": ev.metrics["event_recall"],
+        "events": ev.metrics["events"],
+        "lead_hours_median": ev.metrics["lead_hours_median"],
+        "false_alarms": flagged - tp,
+        "false_alarms_per_asset_month": ev.metrics["false_alarms_per_asset_month"],
+    }
+
+
+def realised_series(
+    nights: dict[datetime, pl.DataFrame],
+    failures: pl.DataFrame,
+    as_of: datetime,
+    horizon_h: float,
+    lead_h: float,
+    budget: float,
+) -> pl.DataFrame:
+    """Metrics of every matured night, oldest first (``SERIES_SCHEMA``).
+
+    Args:
+        nights: stored night → its scores.
+        failures: failure events (``asset_id, ts``), any range.
+        as_of: tonight.
+        horizon_h: the risk horizon (hours).
+        lead_h: a flag counts for a failure only this long before it.
+        budget: share of the fleet inspected per night (k of precision@k).
+    """
+    rows = []
+    for t in matured(sorted(nights), as_of, horizon_h):
+        labelled = label_night(nights[t], failures, horizon_h, as_of)
+        graded = grade_night(labelled, horizon_h, lead_h, budget)
+        if graded:
+            rows.append(graded)
+    return (
+        pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row")
+        if rows
+        else pl.DataFrame(schema=SERIES_SCHEMA)
+    )
+
+
+def pooled_recall(series: pl.DataFrame, nights: int, min_failures: int) -> float | None:
+    """Event recall over the last ``nights`` matured nights, weighted by their failures.
+
+    Returns None when those nights hold fewer than ``min_failures`` failures (too few to
+    judge a model on).
+    """
+    recent = series.sort("as_of").tail(nights).filter(pl.col("events") > 0)
+    events = float(recent["events"].sum()) if recent.height else 0.0
+    if events < min_failures:
+        return None
+    caught = (recent["event_recall"].fill_nan(0.0) * recent["events"]).sum()
+    return float(caught / events)
