@@ -244,3 +244,43 @@ def _log_run(
     metrics, tags = _decision_record(decisions)
     log_flat(client, run_id, metrics, {}, tags)
     return RegistrationOutcome(run_id, experiment_id, versions, decisions)
+
+
+# --- Monitoring (flows/monitoring): drift references and nightly monitoring runs ----------
+
+
+def log_artifacts(tracking_uri: str, run_id: str, folder: Path, artifact_path: str) -> None:
+    """Attach every file of ``folder`` to an existing run (e.g. a model's drift reference)."""
+    client_for(tracking_uri).log_artifacts(run_id, str(folder), artifact_path)
+
+
+def log_monitoring_night(
+    tracking_uri: str,
+    experiment_name: str,
+    run_name: str,
+    metrics: dict[str, float],
+    tags: dict[str, str],
+    files: list[Path],
+    *,
+    artifact_location: str | Path | None = None,
+) -> str:
+    """One MLflow run per monitored night: headline metrics, the decision as tags, reports.
+
+    Returns:
+        The run id.
+    """
+    client = client_for(tracking_uri)
+    experiment_id = experiment_id_for(
+        client, experiment_name, artifact_uri(tracking_uri, artifact_location)
+    )
+    run_tags = {"forewarn.kind": "monitoring", **tags}
+    run_id = client.create_run(experiment_id, run_name=run_name, tags=run_tags).info.run_id
+    try:
+        log_flat(client, run_id, metrics, {}, {})
+        for path in files:
+            client.log_artifact(run_id, str(path), "monitoring")
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id, "FINISHED")
+    return run_id
