@@ -160,7 +160,7 @@ def phase_score_history(args: argparse.Namespace) -> dict:
     spec, _ = load_specs(CONFIG)
     tel, ev, assets = _scan(Path(args.work) / "score")
     t = time.perf_counter()
-    history = read_history(Path(args.work) / "history")
+    history = read_history(Path(args.work) / "history", spec, _score_as_of(args))
     out = scoring_snapshot(tel, ev, assets, _score_as_of(args), spec, history=history)
     seconds = time.perf_counter() - t
     out.write_parquet(Path(args.work) / "score_history.parquet")

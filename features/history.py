@@ -66,12 +66,19 @@ def summarize(
     spec: FeatureSpec,
     regime: str | None,
     origin: datetime,
+    with_partials: bool = True,
 ) -> Summary:
-    """Bucket partials, baselines and first readings of life-tagged, sorted readings."""
+    """Bucket partials, baselines and first readings of life-tagged, sorted readings.
+
+    ``with_partials=False`` skips the bucket partials (an empty frame) when only the
+    baselines and first readings are wanted.
+    """
     grid = Grid.at(origin, spec.bucket_seconds)
     regimes = regime_values(readings, regime)
-    partials = bucket_partials(readings, sensors, grid, half_lives(spec), regime, regimes)
-    partials = partials.with_columns(end_us=grid.end_us(pl.col("k"))).drop("k")
+    partials = pl.DataFrame()
+    if with_partials:
+        partials = bucket_partials(readings, sensors, grid, half_lives(spec), regime, regimes)
+        partials = partials.with_columns(end_us=grid.end_us(pl.col("k"))).drop("k")
     bases = None
     if spec.baseline_span is not None:
         span_us = seconds(spec.baseline_span) * 1_000_000
@@ -114,7 +121,7 @@ def _epoch_us(when: datetime) -> int:
 def extend(
     history: History,
     recent: pl.DataFrame,
-    summarize_recent: Callable[[pl.DataFrame], Summary],
+    summarize_recent: Callable[..., Summary],
     cutoff: datetime,
 ) -> Summary:
     """Combine a history with raw readings from ``history.until - history_reach`` onwards.
@@ -122,11 +129,11 @@ def extend(
     Args:
         history: summary of readings up to ``history.until``.
         recent: life-tagged readings after ``history.until - history_reach(spec)``.
-        summarize_recent: ``summarize`` bound to the run's sensors, spec and regime.
+        summarize_recent: ``summarize`` bound to the run's sensors, spec, regime and origin.
         cutoff: history buckets ending at or before it are not needed (``history_cutoff``).
     """
     newer = summarize_recent(recent.filter(pl.col("ts") > history.until))
-    around = summarize_recent(recent)
+    around = summarize_recent(recent, with_partials=False)
     old = history.partials.filter(pl.col("end_us") > _epoch_us(cutoff))
     partials = pl.concat([old, newer.partials], how="diagonal")
     fill = [pl.col(c).fill_null(0.0) for c in partials.columns if c.startswith(("rn::", "rsx::"))]

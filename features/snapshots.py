@@ -8,6 +8,7 @@ reads cut to what that grid needs, and the two give bit-identical rows.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import polars as pl
 
@@ -173,7 +174,7 @@ def build_snapshots(
         summary = summarize(readings, sensors, spec, regime, start)
     else:
         cutoff = history_cutoff(history.until, spec, start)
-        fn = lambda r: summarize(r, sensors, spec, regime, start)  # noqa: E731
+        fn = partial(summarize, sensors=sensors, spec=spec, regime=regime, origin=start)
         summary = extend(history, readings, fn, cutoff)
     del readings  # the raw rows are summarised: free them before stage 2
     partials = _prepared(summary, grid, sensors, regime)
