@@ -1,7 +1,8 @@
 """An experiment: one TOML/YAML file a data scientist edits and runs.
 
 It composes the typed sections each layer owns — ``[features]`` and ``[labels]``
-(features/), ``[model]`` (models/), ``[risk_list]`` (serving/) — into one frozen object.
+(features/), ``[model]`` (models/), ``[risk_list]`` (serving/), ``[monitoring]``
+(flows/monitoring/) — into one frozen object.
 Unknown keys and impossible values fail at load time, naming the key, before any work.
 """
 
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forewarn.features.spec import FeatureSpec, LabelSpec
+from forewarn.flows.monitoring.config import MonitoringConfig
 from forewarn.models.config import ModelConfig
 from forewarn.serving.risklist import RiskListConfig
 
@@ -37,6 +39,7 @@ class ExperimentConfig(BaseModel):
     labels: LabelSpec = LabelSpec()
     model: ModelConfig = ModelConfig()
     risk_list: RiskListConfig = RiskListConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     def check(self) -> ExperimentConfig:
         """Cross-section checks (e.g. the split gap must cover the label horizon)."""

@@ -26,6 +26,7 @@ from forewarn.features.snapshots import (
     training_frame,
 )
 from forewarn.flows.experiment import ExperimentConfig
+from forewarn.flows.monitoring.nightly import save_night_inputs
 from forewarn.flows.settings import Settings
 from forewarn.serving.locking import StoreLockTimeoutError, locked
 from forewarn.serving.report import ReportMeta, write_report
@@ -272,6 +273,7 @@ def score_night(
     rules = ScoringRules.from_config(exp.risk_list, longest_window(exp))
     scores = score_snapshot(snapshot, stats, models, scored_at, rules)
     path = ScoreStore(settings.scores_dir).write_night(scores)
+    save_night_inputs(snapshot, scores, settings.home)  # what monitoring compares
     counts = dict(scores.group_by("status").len().iter_rows())
     return {
         "as_of": as_of.isoformat(),

@@ -9,6 +9,7 @@ from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
 from forewarn.flows.experiment import load_experiment
+from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.settings import Settings, load_settings
 from forewarn.flows.steps import check_tracking
 from forewarn.flows.tasks import (
@@ -90,6 +91,17 @@ def training_flow(
         settings,
         info,
         run_dir / "plots",
+    )
+    run_step(
+        "save drift reference",
+        save_reference,
+        built["frame"],
+        data,
+        until,
+        exp,
+        settings,
+        outcome["run_id"],
+        outcome["versions"],
     )
     return {"experiment": exp.name, "frame": built["frame"], "labels": built["labels"], **outcome}
 

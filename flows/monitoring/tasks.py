@@ -1,0 +1,8 @@
+"""Prefect tasks of the monitoring steps that other flows call (training, scoring)."""
+
+from __future__ import annotations
+
+from forewarn.flows.monitoring import steps
+from forewarn.flows.tasks import io_task
+
+save_reference = io_task(steps.save_reference, "save drift reference")
