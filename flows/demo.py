@@ -13,6 +13,7 @@ from typing import Any
 
 from prefect import flow
 
+from forewarn.flows.monitoring.flow import monitoring_flow
 from forewarn.flows.scoring import scoring_flow
 from forewarn.flows.settings import load_settings
 from forewarn.flows.tasks import io_task, run_step
@@ -72,4 +73,6 @@ def demo_flow(
         )
         for i in range(nights)
     ]
-    return {"fleet": str(fleet_dir), "training": trained, "nights": scored}
+    # Monitor the last night only (the others share its reference): keeps the demo fast.
+    monitored = monitoring_flow(str(fleet_dir), last_night, experiment, str(settings.home))
+    return {"fleet": str(fleet_dir), "training": trained, "nights": scored, "monitoring": monitored}

@@ -1,0 +1,53 @@
+"""``forewarn monitor``: drift, data quality, realised performance and the retraining gate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from forewarn.flows import console
+from forewarn.flows.cli import app, parse_time, settings_of
+from forewarn.flows.commands_pipeline import ExperimentOption, _fail_on
+
+
+@app.command(
+    epilog=(
+        "Example: [bold]forewarn monitor --data fleet/ --as-of 2025-08-28[/]\n\n"
+        "Compares the night's features and predictions with the champion's training "
+        "reference (Evidently), checks the raw input, grades past nights whose horizon "
+        "has passed, and retrains when the [monitoring.gate] policy says so."
+    )
+)
+def monitor(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Option(help="Dataset the night was scored from.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Night to monitor (UTC).", show_default="latest scored")
+    ] = None,
+    config: ExperimentOption = None,
+    retrain: Annotated[bool, typer.Option(help="Let the gate run the training flow.")] = True,
+) -> None:
+    """Monitor a scored night and decide whether to retrain."""
+    from forewarn.flows.monitoring.flow import monitoring_flow
+
+    settings = settings_of(ctx)
+    try:
+        out = monitoring_flow(
+            data, parse_time(as_of, "--as-of"), config, str(settings.home), retrain
+        )
+    except Exception as exc:  # the flow names the failing step
+        _fail_on(exc)
+        return
+    decision = out["decision"]
+    state = "ALARM" if out["alarm"] else "no alarm"
+    console.console.print(
+        f"[bold]monitored[/] {out['as_of']}: drift share {out['drift_share']:.3f} ({state})"
+    )
+    for scope in out["alarm_scopes"]:
+        console.console.print(f"  drifting: {scope}")
+    for alert in out["quality_alerts"]:
+        console.console.print(f"  data quality: {alert}")
+    verdict = "retrained" if decision["retrained"] else "no retraining"
+    console.console.print(f"gate: {verdict} ({'; '.join(decision['reasons'])})")
+    console.console.print(f"report: {out['report']}")
