@@ -155,7 +155,8 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
     pooled = pooled.select("as_of", "asset_type", *norms)
     # Multiply by a per-group reciprocal: Polars divides by a broadcast (scalar) column via
     # its reciprocal, so a plain division would round differently when one group is scored.
-    joined = frame.join(
+    narrow = frame.select(*keys, *parts)
+    joined = narrow.join(
         pooled, on=["as_of", "asset_type"], how="left", nulls_equal=True, maintain_order="left"
     )
     exprs = []
@@ -165,7 +166,8 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
             mean = pl.when(n > 0).then(div(pl.col(f"W{w}|sx::{s}"), n))
             z = (mean - pl.col(f"_fm_{w}|{s}")) * pl.col(f"_fi_{w}|{s}")
             exprs.append(z.alias(stat_name(s, "z_fleet", w)))
-    return joined.with_columns(exprs)
+    # The narrow join kept the frame's row order, so the columns line up row for row.
+    return frame.hstack(joined.select(exprs).get_columns())
 
 
 LIFE_KEYS = ["asset_id", "life_id"]

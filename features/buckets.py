@@ -15,6 +15,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 import polars as pl
@@ -146,6 +147,24 @@ def _series(sensor: str, part: str, values: np.ndarray) -> pl.Series:
     return frame.to_series()
 
 
+_CHUNK_ROWS = 1 << 18
+
+
+def _chunks(starts: np.ndarray, rows: int) -> list[tuple[int, int, int, int]]:
+    """Runs of whole buckets of about ``_CHUNK_ROWS`` rows: ``(first, last, lo, hi)``.
+
+    Working chunk by chunk keeps each sensor's temporaries in cache; a bucket is never
+    split, so every sum is the same as over the whole array.
+    """
+    if not starts.size:
+        return [(0, 0, 0, 0)]
+    cuts = np.searchsorted(starts, np.arange(0, rows, _CHUNK_ROWS), side="right") - 1
+    firsts = np.unique(np.append(cuts, 0))
+    bounds = np.append(firsts, starts.size)
+    edges = np.append(starts, rows)
+    return [(int(a), int(b), int(edges[a]), int(edges[b])) for a, b in pairwise(bounds)]
+
+
 def bucket_partials(
     readings: pl.DataFrame,
     sensors: tuple[str, ...],
@@ -194,7 +213,16 @@ def bucket_partials(
 
     def one(sensor: str) -> pl.DataFrame:
         x = readings.get_column(sensor).cast(pl.Float64).to_numpy()
-        parts = sensor_partials(x, shared, starts, masks)
+        pieces = [
+            sensor_partials(
+                x[lo:hi],
+                {c: v[lo:hi] for c, v in shared.items()},
+                starts[first:last] - lo,
+                {r: m[lo:hi] for r, m in masks.items()},
+            )
+            for first, last, lo, hi in _chunks(starts, x.size)
+        ]
+        parts = {p: np.concatenate([piece[p] for piece in pieces]) for p in pieces[0]}
         return pl.DataFrame([_series(sensor, p, v) for p, v in parts.items()])
 
     # numpy releases the GIL in its loops: sensors run side by side on the cores.

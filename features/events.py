@@ -57,6 +57,18 @@ def asof(
     )
 
 
+def side_by_side(frame: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
+    """Add ``extra``'s columns to ``frame`` by ``(asset_id, as_of)``.
+
+    Both usually come in the same row order: then the columns are placed side by side
+    without a join (a join would copy every column of a wide frame).
+    """
+    keys = ["asset_id", "as_of"]
+    if frame.select(keys).equals(extra.select(keys)):
+        return frame.hstack(extra.drop(keys).get_columns())
+    return frame.join(extra, on=keys, how="left", maintain_order="left")
+
+
 NO_INSTALL = datetime(1900, 1, 1, tzinfo=UTC)
 """Stand-in install time of assets without ``installed_at``: their first life has no start."""
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import polars as pl
 
-from forewarn.features.events import asof, assert_sorted
+from forewarn.features.events import asof, assert_sorted, side_by_side
 from forewarn.features.exact import div
 from forewarn.features.naming import label_columns
 from forewarn.features.spec import LabelSpec, seconds
@@ -109,8 +109,7 @@ def attach_labels(
     snaps: pl.DataFrame, events: pl.DataFrame, labels: LabelSpec, data_end: datetime
 ) -> tuple[pl.DataFrame, LabelReport]:
     """Join labels to feature snapshots, drop rows in downtime, and count what happened."""
-    lab = label_frame(snaps, events, labels, data_end)
-    joined = snaps.join(lab, on=["asset_id", "as_of"], how="left", maintain_order="left")
+    joined = side_by_side(snaps, label_frame(snaps, events, labels, data_end))
     kept = joined.filter(~pl.col("in_downtime")).drop("in_downtime")
     target = label_columns(labels)[0]
     report = LabelReport(

@@ -19,8 +19,10 @@ from forewarn.features.events import (
     NO_INSTALL,
     current_life,
     event_features,
+    is_sorted,
     life_bounds,
     life_starts,
+    side_by_side,
 )
 from forewarn.features.history import (
     History,
@@ -187,11 +189,10 @@ def build_snapshots(
     frame = asm.in_batches(snaps, tables, sensors, spec, grid, regime is not None)
     if spec.fleet_norm:
         frame = asm.fleet_columns(frame, spec, sensors)
-    feats = event_features(frame, evs, spec)
-    frame = frame.join(feats, on=["asset_id", "as_of"], how="left", maintain_order="left")
+    frame = side_by_side(frame, event_features(frame, evs, spec))
     names = feature_names(spec, sensors)
     out = frame.select(*ID_COLUMNS, *CONTEXT_COLUMNS, *[pl.col(n).cast(pl.Float64) for n in names])
-    return out.sort("asset_id", "as_of")
+    return out if is_sorted(out, ["asset_id"], "as_of") else out.sort("asset_id", "as_of")
 
 
 def scoring_snapshot(

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from feature_fleets import EVENT_SCHEMA, SPEC, T0, TS, make_fleet, snapshot_grid
 
+from forewarn.features import buckets
 from forewarn.features.events import assert_sorted, is_sorted
 from forewarn.features.history import read_history, write_history
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
@@ -131,3 +132,12 @@ def test_asof_guard_rejects_unsorted_frames() -> None:
     assert is_sorted(frame.sort("asset_id", "as_of"), ["asset_id"], "as_of")
     with pytest.raises(AssertionError, match="join_asof"):
         assert_sorted(frame, ["asset_id"], "as_of")
+
+
+def test_chunked_stage_one_gives_identical_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Partials are computed in chunks of whole buckets; chunk size must not change a bit."""
+    fleet = make_fleet(8, n_assets=3)
+    start, end, _ = snapshot_grid()
+    whole = build_snapshots(*fleet.lazy(), start, end, SPEC)
+    monkeypatch.setattr(buckets, "_CHUNK_ROWS", 7)
+    assert whole.equals(build_snapshots(*fleet.lazy(), start, end, SPEC))
