@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -269,8 +270,11 @@ def _report(args: argparse.Namespace, r: dict) -> str:
     lines = [
         "# Feature benchmark (`benchmarks/bench_features.py`)",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, 2 cores shared with"
-        f" other work, polars {pl.__version__}. Reproduce: `{command}`",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores"
+        f" shared with other sessions (1-min load average at the end: {os.getloadavg()[0]:.1f},"
+        " so absolute times are pessimistic), polars " + pl.__version__ + ".",
+        "",
+        f"Reproduce: `{command}`",
         "",
         "Config `experiments/default.toml`: daily snapshots, windows 1d/7d/30d + current life,"
         " 8 stats, 6 sensors, baseline/regime/fleet z-scores, alarm counts, event features.",
@@ -281,6 +285,13 @@ def _report(args: argparse.Namespace, r: dict) -> str:
         "",
         "pandas is the naive reference (per asset and snapshot, slices of raw readings), timed on"
         " a subset of assets and scaled linearly in assets (its cost is linear in assets).",
+        "",
+        "Why not within 3x of the floor: the floor only decodes the columns; the pipeline also"
+        " aggregates every reading into ~80 bucket partials per (asset, life, day) with"
+        " order-fixed sums (so training and scoring rows are bit-identical), builds 3 windows +"
+        " the current life from them with power-of-two blocks, and adds baselines, fleet norms,"
+        " events and labels. Stage 1 (one pass over the readings) is about a third of the time;"
+        " stage 2 (windows over 0.8 M asset-days x ~110 partial columns) about a third.",
     ]
     return "\n".join(lines) + "\n"
 
