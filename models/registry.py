@@ -133,6 +133,7 @@ def _log_files(
             "horizon": result.horizon,
         },
         "baselines/baselines.json": {k: b.to_dict() for k, b in result.baselines.items()},
+        "curves/risk_curves.json": result.curves,
     }
     for rel, body in files.items():
         path = folder / "files" / rel

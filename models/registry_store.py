@@ -76,9 +76,14 @@ def artifact_uri(tracking_uri: str, artifact_location: str | Path | None) -> str
     """Where a new experiment keeps artifacts.
 
     A local SQLite store without an explicit location gets ``artifacts/`` beside the
-    database (MLflow would otherwise write into the current directory); a remote
-    server decides for itself.
+    database (MLflow would otherwise write into the current directory). A tracking
+    server (``http(s)://``, ``databricks``) decides for itself: a local folder given
+    for the default workspace would be unreadable to everyone else, so it is ignored;
+    an explicit remote URI (``s3://…``) is still honoured.
     """
+    remote = tracking_uri.startswith(("http://", "https://", "databricks"))
+    if remote and artifact_location is not None and "://" not in str(artifact_location):
+        return None
     if artifact_location is None and tracking_uri.startswith("sqlite:///"):
         artifact_location = Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
     if artifact_location is None or "://" in str(artifact_location):

@@ -49,6 +49,8 @@ class TrainingResult:
         rul_predictions: RUL validation rows with LightGBM and mean-life predictions.
         beats_baselines: per task, whether LightGBM beat every baseline.
         notes: human-readable findings (e.g. "LightGBM does not beat ...").
+        curves: per risk model, the calibration table (as rows) and the lead times
+            (hours) of flagged failures: the data behind the plots, for logging.
     """
 
     risk: RiskModel
@@ -63,6 +65,7 @@ class TrainingResult:
     predictions: pl.DataFrame
     rul_validation: pl.DataFrame
     rul_predictions: pl.DataFrame
+    curves: dict[str, dict[str, list]] = field(default_factory=dict)
     cv_folds: list[FoldResult] = field(default_factory=list)
     selected_candidate: int = 0
     plots: dict[str, Path] = field(default_factory=dict)
@@ -294,6 +297,10 @@ def train_models(
         predictions=report.predictions,
         rul_validation=data.rul_val,
         rul_predictions=report.rul_predictions,
+        curves={
+            name: {"calibration": e.calibration.to_dicts(), "lead_hours": e.lead_hours.tolist()}
+            for name, e in report.risk_evals.items()
+        },
         cv_folds=fit.folds,
         selected_candidate=fit.best,
         plots=plots,

@@ -86,7 +86,7 @@ def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
     assert run.data.tags["dataset.fingerprint"] == "abc123"
     assert run.data.tags["promotion.risk.decision"] == "promoted"
     files = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"plots", "config", "data", "baselines", "validation", "summary.json"} <= files
+    assert {"plots", "config", "data", "baselines", "validation", "curves", "summary.json"} <= files
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert "plots/pr_curve.png" in plots
     children = client.search_runs(
@@ -143,3 +143,13 @@ def test_manual_promote(store: str, history: list) -> None:
         assert load_champion(store).versions["forewarn-risk"] == "3"
     finally:
         promote(store, "forewarn-risk", "2")
+
+
+def test_artifact_location_rules(tmp_path: Path) -> None:
+    from forewarn.models.registry_store import artifact_uri
+
+    local = f"sqlite:///{tmp_path}/db/mlflow.db"
+    assert artifact_uri(local, None) == (tmp_path / "db" / "artifacts").as_uri()
+    assert artifact_uri(local, tmp_path / "arts") == (tmp_path / "arts").as_uri()
+    assert artifact_uri("http://mlflow:5000", tmp_path / "arts") is None
+    assert artifact_uri("https://mlflow", "s3://bucket/x") == "s3://bucket/x"

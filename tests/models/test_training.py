@@ -28,6 +28,9 @@ def test_lightgbm_learns_and_beats_the_prevalence_baseline(trained: TrainingResu
 def test_probabilities_are_calibrated(trained: TrainingResult) -> None:
     assert trained.metrics["risk.lightgbm.ece"] < 0.05
     assert trained.risk.calibrator_ is not None
+    table = trained.curves["lightgbm"]["calibration"]
+    assert len(table) == 10 and sum(row["count"] for row in table) > 0
+    assert len(trained.curves["lightgbm"]["lead_hours"]) > 0
 
 
 def test_plots_are_png_files(trained: TrainingResult) -> None:
