@@ -15,8 +15,8 @@ import polars as pl
 from forewarn.features.atomic import write_parquet_atomic, write_text_atomic
 from forewarn.features.dataset import load_dataset
 from forewarn.features.durations import hours
-from forewarn.features.naming import label_columns
 from forewarn.features.inputs import resolve_sensors
+from forewarn.features.naming import label_columns
 from forewarn.flows import steps as pipeline
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring import gate
@@ -107,7 +107,9 @@ def save_reference(
 
 def _model_version(current: pl.DataFrame) -> str | None:
     found = current["risk_model_version"].drop_nulls() if "risk_model_version" in current else None
-    return None if found is None or found.len() == 0 else str(found.mode().sort()[0])
+    if found is None or found.len() == 0:
+        return None
+    return str(found.mode().sort()[0]).rsplit(" v", 1)[-1]  # stored as "<model> v<version>"
 
 
 def drift_of_night(
@@ -213,7 +215,7 @@ def read_decisions(path: Path) -> list[dict]:
 def _champion_created(exp: ExperimentConfig, settings: Settings) -> datetime | None:
     for v in list_models(settings.tracking_uri, (exp.model.risk_model_name,)):
         if "champion" in v.aliases:
-            return v.created
+            return v.created_at
     return None
 
 
