@@ -53,7 +53,7 @@ class DriftConfig(_Section):
     categorical_threshold: float = Field(default=0.1, gt=0.0, le=1.0)
     noise_margin: float = Field(default=1.5, ge=1.0)
     calibration_nights: int = Field(default=20, ge=2, le=400)
-    alarm_share: float = Field(default=0.1, gt=0.0, le=1.0)
+    alarm_share: float = Field(default=0.15, gt=0.0, le=1.0)
     sensor_share: float = Field(default=0.5, gt=0.0, le=1.0)
     groups: tuple[str, ...] = ("asset_type", "plant")
     min_group_rows: int = Field(default=30, ge=5)
@@ -98,7 +98,7 @@ class GateConfig(_Section):
     """
 
     enabled: bool = True
-    drift_share: float = Field(default=0.1, gt=0.0, le=1.0)
+    drift_share: float = Field(default=0.15, gt=0.0, le=1.0)
     drift_nights: int = Field(default=3, ge=1)
     min_recall: float = Field(default=0.3, ge=0.0, le=1.0)
     recall_nights: int = Field(default=14, ge=1)
