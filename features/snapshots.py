@@ -44,10 +44,13 @@ __all__ = [
     "CONTEXT_COLUMNS",
     "ID_COLUMNS",
     "History",
+    "LabelReport",
     "build_snapshots",
     "feature_names",
     "label_columns",
+    "needed_since",
     "scoring_snapshot",
+    "snapshot_times",
     "summarize_history",
     "training_frame",
 ]
