@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 from feature_fleets import SPEC, make_fleet, snapshot_grid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.reference_features import reference_snapshots
-from forewarn.features.snapshots import build_snapshots, feature_names
+from forewarn.features.snapshots import build_snapshots, feature_names, snapshot_times
 from forewarn.features.spec import FeatureSpec
 
 SENSORS = ["temp", "vib"]
@@ -71,6 +72,38 @@ def test_half_day_buckets_match_reference(seed: int) -> None:
     )
     if got.height:
         _compare(got, pl.from_pandas(ref).sort("asset_id", "as_of"), HALF_DAY)
+
+
+# Everything optional switched off: only fixed windows, events and context remain.
+BARE = FeatureSpec(
+    sensors=("temp", "vib"),
+    windows=("2d",),
+    stats=("min", "max", "count"),
+    life_window=False,
+    baseline_span=None,
+    fleet_norm=False,
+    freshness=False,
+    snapshot_every="2d",
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bare_spec_matches_reference(seed: int) -> None:
+    fleet = make_fleet(seed, days=8)
+    start, end, _ = snapshot_grid(8)
+    times = snapshot_times(start, end, BARE.snapshot_every)
+    got = build_snapshots(*fleet.lazy(), start, end, BARE)
+    ref = reference_snapshots(
+        fleet.telemetry.to_pandas(),
+        fleet.events.to_pandas(),
+        fleet.assets.to_pandas(),
+        times,
+        BARE,
+        SENSORS,
+    )
+    assert got.columns[5:] == feature_names(BARE, SENSORS)
+    if got.height:
+        _compare(got, pl.from_pandas(ref).sort("asset_id", "as_of"), BARE)
 
 
 def test_reference_agrees_on_a_hand_checked_window() -> None:
