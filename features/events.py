@@ -185,3 +185,22 @@ def alarm_partials(events: pl.LazyFrame, grid: Grid, codes: tuple[str, ...]) -> 
     ]
     counts.append(pl.len().cast(pl.Float64).alias("alarm::all"))
     return alarms.group_by("asset_id", "k").agg(counts)
+
+
+def top_alarm_codes(events: pl.LazyFrame, until: datetime, k: int) -> tuple[str, ...]:
+    """The ``k`` most frequent alarm codes up to ``until`` (ties by code), for a spec.
+
+    Feature names must not depend on the data a run happens to see, so use this once (on
+    training data, before the training window ends) and write the result into the spec:
+    ``spec.model_copy(update={"alarm_codes": top_alarm_codes(events, until, 10)})``.
+    """
+    counts = (
+        events.filter((pl.col("kind") == "alarm") & (pl.col("ts") <= until))
+        .drop_nulls("code")
+        .group_by("code")
+        .agg(pl.len().alias("n"))
+        .sort(["n", "code"], descending=[True, False])
+        .head(k)
+        .collect()
+    )
+    return tuple(counts.get_column("code").to_list())

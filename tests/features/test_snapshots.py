@@ -9,7 +9,7 @@ import pytest
 from feature_fleets import EVENT_SCHEMA, SPEC, T0, TS, make_fleet, snapshot_grid
 
 from forewarn.features import buckets
-from forewarn.features.events import assert_sorted, is_sorted
+from forewarn.features.events import assert_sorted, is_sorted, top_alarm_codes
 from forewarn.features.history import read_history, write_history
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
 from forewarn.features.snapshots import (
@@ -141,3 +141,22 @@ def test_chunked_stage_one_gives_identical_snapshots(monkeypatch: pytest.MonkeyP
     whole = build_snapshots(*fleet.lazy(), start, end, SPEC)
     monkeypatch.setattr(buckets, "_CHUNK_ROWS", 7)
     assert whole.equals(build_snapshots(*fleet.lazy(), start, end, SPEC))
+
+
+def test_top_alarm_codes_counts_only_alarms_up_to_until() -> None:
+    rows = [
+        ("a", T0 + timedelta(hours=h), kind, None, code)
+        for h, kind, code in [
+            (1, "alarm", "E2"),
+            (2, "alarm", "E1"),
+            (3, "alarm", "E2"),
+            (4, "failure", "E1"),
+            (5, "alarm", None),
+            (99, "alarm", "E9"),
+            (100, "alarm", "E9"),
+            (101, "alarm", "E9"),
+        ]
+    ]
+    events = pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row").lazy()
+    assert top_alarm_codes(events, T0 + timedelta(hours=10), 5) == ("E2", "E1")
+    assert top_alarm_codes(events, T0 + timedelta(days=30), 1) == ("E9",)
