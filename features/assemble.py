@@ -134,8 +134,22 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
     Depends on the fleet by design (other assets' data, still only ``<= as_of``); sums run
     over assets sorted by id so the result does not depend on row order.
     """
+    return with_fleet_norms(frame, fleet_norms(frame, spec, sensors), spec, sensors)
+
+
+def fleet_parts(spec: FeatureSpec, sensors: tuple[str, ...]) -> list[str]:
+    """Per-row inputs of ``z_fleet``: window counts, sums and sums of squares."""
+    return [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
+
+
+def fleet_norms(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ...]) -> pl.DataFrame:
+    """Fleet mean and reciprocal std per ``(as_of, asset_type)`` and window mean.
+
+    ``frame`` must hold every asset of each ``as_of`` it holds (any subset of ``as_of``
+    values gives the same rows for those values), so batched builds can pool in chunks.
+    """
     # Leakage guard: pooled over rows with the same as_of, each built from data <= as_of.
-    parts = [f"W{w}|{p}::{s}" for s in sensors for w in spec.windows for p in ("n", "sx", "sxx")]
+    parts = fleet_parts(spec, sensors)
     keys = ["as_of", "asset_type", "asset_id"]
     ordered = frame.select(*keys, *parts).sort(keys, nulls_last=True)
     pooled = segment_sums(
@@ -152,7 +166,14 @@ def fleet_columns(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ..
                 pl.when(ok).then(div(sx, n)).alias(f"_fm_{w}|{s}"),
                 pl.when(ok).then(1.0 / std).alias(f"_fi_{w}|{s}"),
             ]
-    pooled = pooled.select("as_of", "asset_type", *norms)
+    return pooled.select("as_of", "asset_type", *norms)
+
+
+def with_fleet_norms(
+    frame: pl.DataFrame, pooled: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ...]
+) -> pl.DataFrame:
+    """Add the ``z_fleet`` columns to ``frame`` from ``fleet_norms`` of its whole fleet."""
+    parts, keys = fleet_parts(spec, sensors), ["as_of", "asset_type", "asset_id"]
     # Multiply by a per-group reciprocal: Polars divides by a broadcast (scalar) column via
     # its reciprocal, so a plain division would round differently when one group is scored.
     narrow = frame.select(*keys, *parts)

@@ -150,6 +150,7 @@ def build_snapshots(
     *,
     since: datetime | None = None,
     history: History | None = None,
+    fleet_parts: bool = False,
 ) -> pl.DataFrame:
     """Feature snapshots at ``start, start + snapshot_every, …, <= end`` for every known asset.
 
@@ -164,6 +165,9 @@ def build_snapshots(
             no feature of the requested snapshots needs).
         history: summary of older readings; raw telemetry is then read only from
             ``history.until - history_reach(spec)``.
+        fleet_parts: leave ``z_fleet`` out and return its per-row inputs (``fleet_parts``)
+            as the last columns instead: a run over a batch of assets, whose fleet norms
+            are pooled over every batch afterwards (``features.batches``).
 
     Returns:
         ``asset_id``, ``as_of``, ``asset_type``, ``plant``, ``line``, then ``feature_names``.
@@ -190,10 +194,12 @@ def build_snapshots(
     tables = {"partials": partials, "events": evs, "bounds": bounds, "starts": starts}
     tables |= {"ends": ends, "life_partials": life_partials, "seeds": seeds}
     frame = asm.in_batches(snaps, tables, sensors, spec, grid, regime is not None)
-    if spec.fleet_norm:
+    if spec.fleet_norm and not fleet_parts:
         frame = asm.fleet_columns(frame, spec, sensors)
     frame = side_by_side(frame, event_features(frame, evs, spec))
     names = feature_names(spec, sensors)
+    if spec.fleet_norm and fleet_parts:
+        names = [n for n in names if "__z_fleet_" not in n] + asm.fleet_parts(spec, sensors)
     out = frame.select(*ID_COLUMNS, *CONTEXT_COLUMNS, *[pl.col(n).cast(pl.Float64) for n in names])
     return out if is_sorted(out, ["asset_id"], "as_of") else out.sort("asset_id", "as_of")
 
