@@ -8,7 +8,7 @@ prints and that gates a run on the share of rejected rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -99,7 +99,10 @@ def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:
 
 
 def load_dataset(
-    url: str, as_of: datetime | None = None, telemetry_since: datetime | None = None
+    url: str,
+    as_of: datetime | None = None,
+    telemetry_since: datetime | None = None,
+    telemetry_files: tuple[str, ...] | None = None,
 ) -> Dataset:
     """Read and validate the dataset at ``url``.
 
@@ -110,6 +113,8 @@ def load_dataset(
         telemetry_since: when given, only readings at or after it are read and checked
             (a nightly run needs its feature windows, not years of history). Events and
             assets are always read whole: event features count the whole past.
+        telemetry_files: read only these telemetry files (a batch of assets whose
+            readings they hold, see ``features.batches``); default every file.
 
     Returns:
         A ``Dataset`` whose frames are lazy; nothing but the small assets table is read.
@@ -118,6 +123,8 @@ def load_dataset(
         DatasetError: for structural faults, naming file and column.
     """
     sources = locate_tables(url)
+    if telemetry_files is not None:
+        sources["telemetry"] = replace(sources["telemetry"], files=tuple(telemetry_files))
     files = {name: src.files for name, src in sources.items()}
     raw: dict[str, pl.LazyFrame] = {}
     columns: dict[str, list[str]] = {}
