@@ -61,6 +61,41 @@ class DriftConfig(_Section):
     prediction_columns: tuple[str, ...] = ("p_fail", "rul_hours")
 
 
+class StepConfig(_Section):
+    """The step detector: tonight against the same assets' recent nights (see ``step``).
+
+    Attributes:
+        enabled: off leaves the verdict to the distribution detector alone.
+        features: feature-name patterns (fnmatch) compared night to night; per-asset,
+            regime-normalised levels by default, so weekends and shift patterns cancel.
+        recent_nights: an asset's recent level is its median over this many previous nights.
+        min_recent: assets with fewer previous nights are left out tonight.
+        center_by: context column whose members share weather and shift patterns; each
+            asset's change is taken relative to its group's median change tonight.
+        asset_z: an asset stepped when its centred change passes ``asset_z`` x the
+            training noise of that change (a robust std, per feature).
+        min_share: a feature steps in a scope when at least this share of the scope's
+            assets stepped (and more than ``noise_margin`` x the largest training share).
+        min_move: ... or when the scope's median change, standardised by its training
+            night-to-night spread, passes this (and ``noise_margin`` x its training maximum).
+        noise_margin: multiplier on the largest value seen on training nights.
+        min_features: a scope alarms when this many step features stepped.
+        calibration_nights: latest training nights used to measure the noise.
+    """
+
+    enabled: bool = True
+    features: tuple[str, ...] = ("*__z_regime_1d", "*__z_regime_7d")
+    recent_nights: int = Field(default=7, ge=2, le=60)
+    min_recent: int = Field(default=3, ge=1)
+    center_by: str | None = "plant"
+    asset_z: float = Field(default=4.0, gt=0.0)
+    min_share: float = Field(default=0.25, gt=0.0, le=1.0)
+    min_move: float = Field(default=5.0, gt=0.0)
+    noise_margin: float = Field(default=1.5, ge=1.0)
+    min_features: int = Field(default=1, ge=1)
+    calibration_nights: int = Field(default=60, ge=5, le=1000)
+
+
 class QualityConfig(_Section):
     """Checks on each night's raw input (the telemetry the snapshot was built from).
 
@@ -89,8 +124,8 @@ class GateConfig(_Section):
 
     Attributes:
         enabled: off means decisions are still logged, the training flow never runs.
-        drift_share: the night's drift share (worst scope) that counts as a drifting night.
-        drift_nights: retrain after this many consecutive drifting nights.
+        drift_nights: retrain after this many consecutive nights with a drift alarm (any
+            detector, any judged scope).
         min_recall: retrain when realised event recall over matured nights falls below.
         recall_nights: matured nights pooled for that recall (fewer: no verdict).
         min_failures: failures needed in those nights before recall is trusted.
@@ -98,7 +133,6 @@ class GateConfig(_Section):
     """
 
     enabled: bool = True
-    drift_share: float = Field(default=0.15, gt=0.0, le=1.0)
     drift_nights: int = Field(default=3, ge=1)
     min_recall: float = Field(default=0.3, ge=0.0, le=1.0)
     recall_nights: int = Field(default=14, ge=1)
@@ -112,7 +146,8 @@ class MonitoringConfig(_Section):
     Attributes:
         reference_rows: rows kept in the reference sample (stratified over training nights).
         seed: sampling seed, so the same training frame gives the same reference.
-        drift: drift method and thresholds.
+        drift: distribution drift against the reference (method and thresholds).
+        step: step changes against the recent past.
         quality: data-quality checks.
         gate: retraining policy.
     """
@@ -120,5 +155,6 @@ class MonitoringConfig(_Section):
     reference_rows: int = Field(default=20_000, ge=100, le=1_000_000)
     seed: int = 0
     drift: DriftConfig = DriftConfig()
+    step: StepConfig = StepConfig()
     quality: QualityConfig = QualityConfig()
     gate: GateConfig = GateConfig()
