@@ -1,6 +1,7 @@
-"""Tonight's drift against a model's reference: Evidently for the fleet, groups in pure code.
+"""Tonight's drift: against the model's reference (Evidently for the fleet, groups in pure
+code) and against the recent past (the step detector).
 
-Frames in, a JSON-ready section out (the only I/O is Evidently's HTML file).
+Frames in, JSON-ready sections out (the only I/O is Evidently's HTML file).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from forewarn.flows.monitoring.config import DriftConfig
+from forewarn.flows.monitoring.config import DriftConfig, StepConfig
 from forewarn.flows.monitoring.drift import FLEET, group_drift, missing_rates, verdict
 from forewarn.flows.monitoring.evidently_report import ColumnDrift, run_drift
+from forewarn.flows.monitoring.step import judge_steps
 
 
 def _fleet_limits(table: pl.DataFrame) -> dict[str, float]:
@@ -78,4 +80,43 @@ def assess_drift(
         "predictions": [_column(by_column[c]) for c in predictions if c in by_column],
         "categorical": [_column(by_column[c]) for c in categorical if c in by_column],
         "missing": missing_rates(reference, current, features),
+    }
+
+
+def assess_steps(
+    recent: pl.DataFrame,
+    table: pl.DataFrame | None,
+    current: pl.DataFrame,
+    drift: DriftConfig,
+    cfg: StepConfig,
+) -> dict:
+    """Step verdicts of tonight against the previous stored nights (``step``).
+
+    Args:
+        recent: previous nights' inputs (any number; empty when none were stored).
+        table: the reference's step limits (None: the reference predates the detector).
+        current: tonight's inputs.
+        drift: scope settings (groups, smallest judged group).
+        cfg: step settings.
+
+    Returns:
+        ``available`` (and ``reason`` when not), ``alarm``, ``alarm_scopes``, ``scopes``.
+    """
+    nights = recent["as_of"].n_unique() if recent.height else 0
+    reason = None
+    if not cfg.enabled:
+        reason = "step detector disabled ([monitoring.step] enabled = false)"
+    elif table is None or table.height == 0:
+        reason = "the reference has no step limits (no step feature, or an older reference)"
+    elif nights < cfg.min_recent:
+        reason = f"{nights} previous night(s) stored; the step detector needs {cfg.min_recent}"
+    if reason is not None:
+        return {"available": False, "reason": reason, "alarm": False, "alarm_scopes": []}
+    verdicts = judge_steps(recent, current, table, drift.groups, drift.min_group_rows, cfg)
+    return {
+        "available": True,
+        "recent_nights": nights,
+        "alarm": any(v.alarm for v in verdicts),
+        "alarm_scopes": [v.scope for v in verdicts if v.alarm],
+        "scopes": [v.to_dict() for v in verdicts],
     }

@@ -1,8 +1,9 @@
 """The retraining gate: a policy in config decides when monitoring runs the training flow.
 
-Three reasons, any of which retrains: drift above a share for N consecutive nights,
-realised recall below a floor, or a champion older than a maximum age. Retraining only
-produces a challenger; the existing promotion gate decides whether it becomes champion.
+Three reasons, any of which retrains: a drift alarm (any detector, any judged scope) on N
+consecutive nights, realised event recall below a floor, or a champion older than a
+maximum age. Retraining only produces a challenger; the existing promotion gate decides
+whether it becomes champion.
 Every night's decision, retrain or not, is recorded with its reasons.
 """
 
@@ -30,11 +31,11 @@ class GateDecision:
         return asdict(self)
 
 
-def drift_streak(shares: list[float], threshold: float) -> int:
-    """How many of the latest nights (last = tonight) in a row reach ``threshold``."""
+def drift_streak(alarms: list[bool]) -> int:
+    """How many of the latest nights (last = tonight) in a row raised a drift alarm."""
     streak = 0
-    for share in reversed(shares):
-        if share < threshold:
+    for alarm in reversed(alarms):
+        if not alarm:
             break
         streak += 1
     return streak
@@ -42,7 +43,7 @@ def drift_streak(shares: list[float], threshold: float) -> int:
 
 def decide(
     as_of: datetime,
-    shares: list[float],
+    alarms: list[bool],
     recall: float | None,
     model_created: datetime | None,
     cfg: GateConfig,
@@ -51,19 +52,17 @@ def decide(
 
     Args:
         as_of: tonight.
-        shares: drift share of each monitored night since the last retraining, oldest
+        alarms: drift alarm of each monitored night since the last retraining, oldest
             first, tonight last.
-        recall: pooled realised event recall (None: too few matured failures to judge).
+        recall: realised event recall pooled over failure events (None: too few matured
+            failures to judge).
         model_created: when the champion was registered (None: unknown).
         cfg: the policy.
     """
-    streak = drift_streak(shares, cfg.drift_share)
+    streak = drift_streak(alarms)
     reasons = []
     if streak >= cfg.drift_nights:
-        reasons.append(
-            f"drift share >= {cfg.drift_share:.2f} for {streak} consecutive nights "
-            f"(policy: {cfg.drift_nights})"
-        )
+        reasons.append(f"drift alarm for {streak} consecutive nights (policy: {cfg.drift_nights})")
     if recall is not None and recall < cfg.min_recall:
         reasons.append(f"realised event recall {recall:.2f} < floor {cfg.min_recall:.2f}")
     age = None

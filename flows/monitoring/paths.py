@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from forewarn.serving.schema import night_key
@@ -31,6 +31,19 @@ class MonitoringPaths:
 
     def night_inputs(self, as_of: datetime) -> Path:
         return self.root / "nights" / f"as_of={night_key(as_of)}" / "inputs.parquet"
+
+    def nights_before(self, as_of: datetime, within: timedelta) -> list[Path]:
+        """Saved night inputs in ``[as_of - within, as_of)``, oldest first."""
+        found = []
+        for path in sorted((self.root / "nights").glob("as_of=*/inputs.parquet")):
+            key = path.parent.name.removeprefix("as_of=")
+            try:
+                night = datetime.strptime(key, "%Y-%m-%dT%H%M%SZ").replace(tzinfo=UTC)
+            except ValueError:
+                continue  # not a night folder
+            if as_of - within <= night < as_of:
+                found.append(path)
+        return found
 
     def report_dir(self, as_of: datetime) -> Path:
         return self.root / "reports" / f"as_of={night_key(as_of)}"

@@ -99,30 +99,33 @@ def grade_night(labelled: pl.DataFrame, horizon_h: float, lead_h: float, budget:
     }
 
 
-def realised_series(
+def labelled_nights(
     nights: dict[datetime, pl.DataFrame],
     failures: pl.DataFrame,
     as_of: datetime,
     horizon_h: float,
-    lead_h: float,
-    budget: float,
+) -> dict[datetime, pl.DataFrame]:
+    """Every matured night's scores with its labels (``label_night``), oldest first."""
+    return {
+        t: label_night(nights[t], failures, horizon_h, as_of)
+        for t in matured(sorted(nights), as_of, horizon_h)
+    }
+
+
+def realised_series(
+    labelled: dict[datetime, pl.DataFrame], horizon_h: float, lead_h: float, budget: float
 ) -> pl.DataFrame:
     """Metrics of every matured night, oldest first (``SERIES_SCHEMA``).
 
     Args:
-        nights: stored night → its scores.
-        failures: failure events (``asset_id, ts``), any range.
-        as_of: tonight.
+        labelled: matured night → its labelled scores (``labelled_nights``).
         horizon_h: the risk horizon (hours).
         lead_h: a flag counts for a failure only this long before it.
         budget: share of the fleet inspected per night (k of precision@k).
     """
-    rows = []
-    for t in matured(sorted(nights), as_of, horizon_h):
-        labelled = label_night(nights[t], failures, horizon_h, as_of)
-        graded = grade_night(labelled, horizon_h, lead_h, budget)
-        if graded:
-            rows.append(graded)
+    rows = [
+        g for t in sorted(labelled) if (g := grade_night(labelled[t], horizon_h, lead_h, budget))
+    ]
     return (
         pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row")
         if rows
@@ -130,15 +133,32 @@ def realised_series(
     )
 
 
-def pooled_recall(series: pl.DataFrame, nights: int, min_failures: int) -> float | None:
-    """Event recall over the last ``nights`` matured nights, weighted by their failures.
+def pooled_recall(
+    labelled: dict[datetime, pl.DataFrame],
+    nights: int,
+    min_failures: int,
+    horizon_h: float,
+    lead_h: float,
+    budget: float,
+) -> float | None:
+    """Event recall over the last ``nights`` matured nights, each failure counted once.
 
-    Returns None when those nights hold fewer than ``min_failures`` failures (too few to
-    judge a model on).
+    A failure sits inside the horizon of every night in the week before it; weighting
+    each night's event recall by its events would count it once per such night (and a
+    failure caught on one night and missed on the next as half caught). Pooling the
+    nights' rows and rebuilding failure events counts each failure once: caught when any
+    night flagged it at least ``lead_h`` ahead, as the training metrics define it.
+
+    Returns:
+        None when those nights hold fewer than ``min_failures`` failures (too few to
+        judge a model on).
     """
-    recent = series.sort("as_of").tail(nights).filter(pl.col("events") > 0)
-    events = float(recent["events"].sum()) if recent.height else 0.0
-    if events < min_failures:
+    recent = [labelled[t] for t in sorted(labelled)[-nights:] if labelled[t].height]
+    if not recent:
         return None
-    caught = (recent["event_recall"].fill_nan(0.0) * recent["events"]).sum()
-    return float(caught / events)
+    ev = evaluate_risk(
+        pl.concat(recent), "p_fail", LABEL, horizon_h=horizon_h, lead_h=lead_h, budget=budget
+    )
+    if ev.metrics["events"] < min_failures:
+        return None
+    return float(ev.metrics["event_recall"])

@@ -49,11 +49,40 @@ def _drift(drift: dict) -> str:
         for p in drift["predictions"]
     )
     return (
+        "<h3>Against the training reference (distribution)</h3>"
         "<table><tr><th>scope</th><th>rows</th><th>judged</th><th>drift share</th><th></th>"
         f"<th>drifting sensors</th><th>strongest features</th></tr>{rows}</table>"
         "<h3>Prediction drift</h3><table><tr><th>column</th><th>score</th><th>threshold</th>"
         f"<th></th></tr>{preds}</table>"
         "<p><a href='drift.html'>Evidently report (fleet, every column)</a></p>"
+        + _steps(drift.get("step", {}))
+    )
+
+
+def _steps(step: dict) -> str:
+    head = "<h3>Against the recent nights (steps)</h3>"
+    if not step.get("available"):
+        return head + f"<p class='muted'>{escape(step.get('reason', 'not run'))}</p>"
+    rows = "".join(
+        _row(
+            [
+                s["scope"],
+                s["rows"],
+                "yes" if s["judged"] else "too few assets",
+                "ALARM" if s["alarm"] else "",
+                ", ".join(s["sensors"]),
+                ", ".join(
+                    f"{d['column']} ({100 * d['share']:.0f}% of assets, "
+                    f"median change {d['median_change']:+.2f})"
+                    for d in s["stepped"][:3]
+                ),
+            ]
+        )
+        for s in step["scopes"]
+    )
+    return (
+        f"{head}<table><tr><th>scope</th><th>assets</th><th>judged</th><th></th>"
+        f"<th>stepped sensors</th><th>strongest features</th></tr>{rows}</table>"
     )
 
 

@@ -1,4 +1,5 @@
-"""Monitoring steps: read the workspace's files, call the pure modules, write and log.
+"""Monitoring steps of a night: read the workspace's files, call the pure modules, write
+and log. (Training's step, the reference, is in ``saving``.)
 
 Nothing here imports prefect; ``flow`` wraps these as tasks.
 """
@@ -16,93 +17,21 @@ from forewarn.features.atomic import write_parquet_atomic, write_text_atomic
 from forewarn.features.dataset import load_dataset
 from forewarn.features.durations import hours
 from forewarn.features.inputs import resolve_sensors
-from forewarn.features.naming import label_columns
-from forewarn.flows import steps as pipeline
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring import gate
-from forewarn.flows.monitoring.assess import assess_drift
-from forewarn.flows.monitoring.drift import calibrate
+from forewarn.flows.monitoring.assess import assess_drift, assess_steps
 from forewarn.flows.monitoring.paths import MonitoringPaths
-from forewarn.flows.monitoring.performance import pooled_recall, realised_series
+from forewarn.flows.monitoring.performance import (
+    labelled_nights,
+    pooled_recall,
+    realised_series,
+)
 from forewarn.flows.monitoring.quality import quality_report
-from forewarn.flows.monitoring.reference import (
-    calibration_nights,
-    sensor_ranges,
-    split_columns,
-    stratified_sample,
-)
 from forewarn.flows.monitoring.report import write_report
+from forewarn.flows.monitoring.step import ASSET, LIFE, NIGHT
 from forewarn.flows.settings import Settings
-from forewarn.models.champion import ChampionModels
-from forewarn.models.registry import (
-    CHALLENGER,
-    list_models,
-    load_champion,
-    log_artifacts,
-    log_monitoring_night,
-)
+from forewarn.models.registry import list_models, log_monitoring_night
 from forewarn.serving.store import ScoreStore
-
-
-def with_predictions(frame: pl.DataFrame, models: ChampionModels) -> pl.DataFrame:
-    """Add the model's ``p_fail`` and ``rul_hours`` (the prediction columns drift compares)."""
-    pred = models.predict(frame, strict=False)
-    return frame.with_columns(pred["p_fail"], pred["rul_hours"])
-
-
-def save_reference(
-    frame_path: str,
-    url: str,
-    until: datetime | None,
-    exp: ExperimentConfig,
-    settings: Settings,
-    run_id: str,
-    versions: dict[str, str],
-) -> dict[str, Any]:
-    """Store the new risk model's drift reference in the workspace and log it to MLflow.
-
-    Raises:
-        LookupError: the challenger alias no longer points at the version just trained.
-    """
-    cfg, risk_name = exp.monitoring, exp.model.risk_model_name
-    models = load_champion(
-        settings.tracking_uri,
-        alias=CHALLENGER,
-        risk_name=risk_name,
-        rul_name=exp.model.rul_model_name,
-    )
-    if models.versions.get(risk_name) != versions["risk"]:
-        raise LookupError(f"{risk_name}@challenger is not version {versions['risk']} any more")
-    frame = pl.read_parquet(frame_path).drop(label_columns(exp.labels), strict=False)
-    numeric, categorical = split_columns(frame.columns, cfg.drift.ignore)
-    sample = with_predictions(stratified_sample(frame, cfg.reference_rows, cfg.seed), models)
-    picked = calibration_nights(frame, cfg.drift.calibration_nights)
-    nights = with_predictions(frame.filter(pl.col("as_of").is_in(picked)), models)
-    predictions = list(cfg.drift.prediction_columns)
-    table = calibrate(sample, nights, numeric + predictions, cfg.drift)
-    telemetry = pipeline.cut_at(load_dataset(url), until).telemetry
-    sensors = list(resolve_sensors(telemetry, exp.features))
-    meta = {
-        "model": risk_name,
-        "version": versions["risk"],
-        "run_id": run_id,
-        "window": [str(frame["as_of"].min()), str(frame["as_of"].max())],
-        "rows": sample.height,
-        "training_rows": frame.height,
-        "calibration_nights": len(picked),
-        "numeric": numeric,
-        "categorical": categorical,
-        "predictions": predictions,
-        "sensors": sensors,
-        "sensor_ranges": sensor_ranges(telemetry, sensors, cfg.quality.range_quantile),
-        "config": cfg.model_dump(mode="json"),
-    }
-    folder = MonitoringPaths(settings.home).reference_dir(risk_name, versions["risk"])
-    write_parquet_atomic(sample, folder / "reference.parquet")
-    write_parquet_atomic(table, folder / "thresholds.parquet")
-    write_text_atomic(json.dumps(meta, indent=1, default=str), folder / "reference.json")
-    log_artifacts(settings.tracking_uri, run_id, folder, "monitoring/reference")
-    return {"folder": str(folder), "rows": sample.height, "version": versions["risk"]}
 
 
 def _model_version(current: pl.DataFrame) -> str | None:
@@ -112,10 +41,30 @@ def _model_version(current: pl.DataFrame) -> str | None:
     return str(found.mode().sort()[0]).rsplit(" v", 1)[-1]  # stored as "<model> v<version>"
 
 
+def recent_inputs(paths: MonitoringPaths, as_of: datetime, columns: list[str], nights: int):
+    """The previous ``nights`` stored nights' inputs (only ``columns``), within twice that
+    many days, so a long gap in scoring never passes for the recent past."""
+    found = paths.nights_before(as_of, timedelta(days=2 * nights))[-nights:]
+    frames = []
+    for path in found:
+        lazy = pl.scan_parquet(path)
+        names = lazy.collect_schema().names()
+        frames.append(lazy.select([c for c in columns if c in names]).collect())
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
 def drift_of_night(
-    current: pl.DataFrame, exp: ExperimentConfig, paths: MonitoringPaths, out: Path
+    current: pl.DataFrame,
+    as_of: datetime,
+    exp: ExperimentConfig,
+    paths: MonitoringPaths,
+    out: Path,
 ) -> tuple[dict, dict | None]:
-    """Drift section of the night and the reference meta (``available: False`` without one)."""
+    """Drift section of the night and the reference meta (``available: False`` without one).
+
+    Both detectors: distribution against the reference, steps against the recent nights;
+    the night alarms when either does.
+    """
     version = _model_version(current)
     folder = paths.reference_dir(exp.model.risk_model_name, version or "none")
     if version is None or not (folder / "reference.json").exists():
@@ -124,37 +73,51 @@ def drift_of_night(
         )
         return {"available": False, "reason": reason, "share": 0.0, "alarm": False}, None
     meta = json.loads((folder / "reference.json").read_text())
+    cfg = exp.monitoring
     section = assess_drift(
         pl.read_parquet(folder / "reference.parquet"),
         pl.read_parquet(folder / "thresholds.parquet"),
         meta,
         current,
-        exp.monitoring.drift,
+        cfg.drift,
         out / "drift.html",
     )
-    return {"available": True, "model_version": version, **section}, meta
+    table = (
+        pl.read_parquet(folder / "steps.parquet") if (folder / "steps.parquet").exists() else None
+    )
+    wanted = [ASSET, NIGHT, LIFE, *cfg.drift.groups, cfg.step.center_by or ASSET]
+    wanted = list(dict.fromkeys(wanted + meta.get("step_columns", [])))
+    recent = recent_inputs(paths, as_of, wanted, cfg.step.recent_nights)
+    step = assess_steps(recent, table, current, cfg.drift, cfg.step)
+    combined = {
+        "alarm": section["alarm"] or step["alarm"],
+        "alarm_scopes": list(dict.fromkeys(section["alarm_scopes"] + step["alarm_scopes"])),
+        "distribution_alarm": section["alarm"],
+        "step": step,
+    }
+    return {"available": True, "model_version": version, **section, **combined}, meta
 
 
 def performance_series(
     url: str, as_of: datetime, exp: ExperimentConfig, settings: Settings
-) -> pl.DataFrame:
-    """Realised metrics of every matured stored night, written to the workspace."""
+) -> tuple[pl.DataFrame, float | None]:
+    """Realised metrics of every matured stored night (written to the workspace) and the
+    event recall pooled over the latest ``recall_nights`` of them (None: too few failures)."""
     history = ScoreStore(settings.scores_dir).history_for(as_of + timedelta(seconds=1), 100_000)
     nights = (
         {part["as_of"][0]: part for part in history.partition_by("as_of")} if history.height else {}
     )
     events = load_dataset(url, as_of=as_of).events
     failures = events.filter(pl.col("kind") == "failure").select("asset_id", "ts").collect()
-    series = realised_series(
-        nights,
-        failures,
-        as_of,
-        hours(exp.labels.horizon),
-        hours(exp.model.lead_time),
-        exp.model.inspection_budget,
-    )
+    horizon, lead = hours(exp.labels.horizon), hours(exp.model.lead_time)
+    budget, gate_cfg = exp.model.inspection_budget, exp.monitoring.gate
+    labelled = labelled_nights(nights, failures, as_of, horizon)
+    series = realised_series(labelled, horizon, lead, budget)
     write_parquet_atomic(series, MonitoringPaths(settings.home).performance)
-    return series
+    recall = pooled_recall(
+        labelled, gate_cfg.recall_nights, gate_cfg.min_failures, horizon, lead, budget
+    )
+    return series, recall
 
 
 def monitor_night(
@@ -171,7 +134,7 @@ def monitor_night(
         raise LookupError(f"no scored inputs for {as_of.isoformat()}: run `forewarn score` first")
     current = pl.read_parquet(inputs)
     out = paths.report_dir(as_of)
-    drift, meta = drift_of_night(current, exp, paths, out)
+    drift, meta = drift_of_night(current, as_of, exp, paths, out)
     dataset = load_dataset(url, as_of=as_of)
     assets = dataset.assets.select("asset_id").collect()["asset_id"].to_list()
     sensors = meta["sensors"] if meta else list(resolve_sensors(dataset.telemetry, exp.features))
@@ -183,13 +146,14 @@ def monitor_night(
         as_of,
         exp.monitoring.quality,
     )
-    series = performance_series(url, as_of, exp, settings)
+    series, recall = performance_series(url, as_of, exp, settings)
     summary = {
         "as_of": as_of.isoformat(),
         "assets": current.height,
         "drift": drift,
         "quality": quality,
         "performance": series.tail(1).to_dicts()[0] if series.height else None,
+        "pooled_recall": recall,
     }
     write_text_atomic(json.dumps(summary, indent=1, default=str), out / "summary.json")
     return {
@@ -197,6 +161,7 @@ def monitor_night(
         "drift_share": drift["share"],
         "alarm": drift["alarm"],
         "alarm_scopes": drift.get("alarm_scopes", []),
+        "pooled_recall": recall,
         "quality_alerts": quality["alerts"],
         "summary": str(out / "summary.json"),
         "folder": str(out),
@@ -224,13 +189,17 @@ def gate_night(record: dict, exp: ExperimentConfig, settings: Settings) -> dict[
     paths = MonitoringPaths(settings.home)
     past = [d for d in read_decisions(paths.decisions) if d["as_of"] < record["as_of"]]
     last = max((i for i, d in enumerate(past) if d.get("retrained")), default=-1)
-    shares = [d["drift_share"] for d in past[last + 1 :]] + [record["drift_share"]]
-    series = pl.read_parquet(paths.performance) if paths.performance.exists() else None
+    alarms = [bool(d.get("drift_alarm")) for d in past[last + 1 :]] + [record["alarm"]]
     cfg = exp.monitoring.gate
-    recall = None if series is None else pooled_recall(series, cfg.recall_nights, cfg.min_failures)
     as_of = datetime.fromisoformat(record["as_of"])
-    decision = gate.decide(as_of, shares, recall, _champion_created(exp, settings), cfg)
-    return {**decision.to_dict(), "drift_share": record["drift_share"], "enabled": cfg.enabled}
+    created = _champion_created(exp, settings)
+    decision = gate.decide(as_of, alarms, record.get("pooled_recall"), created, cfg)
+    return {
+        **decision.to_dict(),
+        "drift_share": record["drift_share"],
+        "drift_alarm": record["alarm"],
+        "enabled": cfg.enabled,
+    }
 
 
 def record_decision(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forewarn.flows.monitoring import steps
+from forewarn.flows.monitoring import saving
 from forewarn.flows.tasks import io_task
 
-save_reference = io_task(steps.save_reference, "save drift reference")
+save_reference = io_task(saving.save_reference, "save drift reference")

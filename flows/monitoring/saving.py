@@ -1,0 +1,108 @@
+"""Training's monitoring step: store the new model's drift reference and its limits.
+
+Read the training frame, call the pure calibration functions, write and log. Nothing here
+imports prefect; ``tasks`` wraps it for the training flow.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from forewarn.features.atomic import write_parquet_atomic, write_text_atomic
+from forewarn.features.dataset import load_dataset
+from forewarn.features.inputs import resolve_sensors
+from forewarn.features.naming import label_columns
+from forewarn.flows import steps as pipeline
+from forewarn.flows.experiment import ExperimentConfig
+from forewarn.flows.monitoring.drift import calibrate
+from forewarn.flows.monitoring.paths import MonitoringPaths
+from forewarn.flows.monitoring.reference import (
+    calibration_nights,
+    sensor_ranges,
+    split_columns,
+    stratified_sample,
+)
+from forewarn.flows.monitoring.step import calibrate_steps, step_columns
+from forewarn.flows.settings import Settings
+from forewarn.models.champion import ChampionModels
+from forewarn.models.registry import CHALLENGER, load_champion, log_artifacts
+
+
+def with_predictions(frame: pl.DataFrame, models: ChampionModels) -> pl.DataFrame:
+    """Add the model's ``p_fail`` and ``rul_hours`` (the prediction columns drift compares)."""
+    pred = models.predict(frame, strict=False)
+    return frame.with_columns(pred["p_fail"], pred["rul_hours"])
+
+
+def _challenger(exp: ExperimentConfig, settings: Settings, version: str) -> ChampionModels:
+    """The models just trained (``challenger``), refusing a moved alias."""
+    risk_name = exp.model.risk_model_name
+    models = load_champion(
+        settings.tracking_uri,
+        alias=CHALLENGER,
+        risk_name=risk_name,
+        rul_name=exp.model.rul_model_name,
+    )
+    if models.versions.get(risk_name) != version:
+        raise LookupError(f"{risk_name}@challenger is not version {version} any more")
+    return models
+
+
+def save_reference(
+    frame_path: str,
+    url: str,
+    until: datetime | None,
+    exp: ExperimentConfig,
+    settings: Settings,
+    run_id: str,
+    versions: dict[str, str],
+) -> dict[str, Any]:
+    """Store the new risk model's drift reference in the workspace and log it to MLflow.
+
+    Writes ``reference.parquet`` (the sample), ``thresholds.parquet`` (distribution
+    limits), ``steps.parquet`` (step limits) and ``reference.json`` (columns, sensor
+    ranges, config).
+
+    Raises:
+        LookupError: the challenger alias no longer points at the version just trained.
+    """
+    cfg, risk_name = exp.monitoring, exp.model.risk_model_name
+    models = _challenger(exp, settings, versions["risk"])
+    frame = pl.read_parquet(frame_path).drop(label_columns(exp.labels), strict=False)
+    numeric, categorical = split_columns(frame.columns, cfg.drift.ignore)
+    sample = with_predictions(stratified_sample(frame, cfg.reference_rows, cfg.seed), models)
+    picked = calibration_nights(frame, cfg.drift.calibration_nights)
+    nights = with_predictions(frame.filter(pl.col("as_of").is_in(picked)), models)
+    predictions = list(cfg.drift.prediction_columns)
+    table = calibrate(sample, nights, numeric + predictions, cfg.drift)
+    stepped = step_columns(frame.columns, cfg.step.features)
+    steps = calibrate_steps(frame, stepped, cfg.drift.groups, cfg.step)
+    telemetry = pipeline.cut_at(load_dataset(url), until).telemetry
+    sensors = list(resolve_sensors(telemetry, exp.features))
+    meta = {
+        "model": risk_name,
+        "version": versions["risk"],
+        "run_id": run_id,
+        "window": [str(frame["as_of"].min()), str(frame["as_of"].max())],
+        "rows": sample.height,
+        "training_rows": frame.height,
+        "calibration_nights": len(picked),
+        "numeric": numeric,
+        "categorical": categorical,
+        "predictions": predictions,
+        "step_columns": stepped,
+        "sensors": sensors,
+        "sensor_ranges": sensor_ranges(telemetry, sensors, cfg.quality.range_quantile),
+        "config": cfg.model_dump(mode="json"),
+    }
+    folder = MonitoringPaths(settings.home).reference_dir(risk_name, versions["risk"])
+    write_parquet_atomic(sample, folder / "reference.parquet")
+    write_parquet_atomic(table, folder / "thresholds.parquet")
+    write_parquet_atomic(steps, folder / "steps.parquet")
+    write_text_atomic(json.dumps(meta, indent=1, default=str), folder / "reference.json")
+    log_artifacts(settings.tracking_uri, run_id, folder, "monitoring/reference")
+    return {"folder": str(folder), "rows": sample.height, "version": versions["risk"]}
