@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +20,10 @@ class Settings(BaseSettings):
     Environment variables: ``FOREWARN_HOME`` (workspace, default ``./.forewarn``),
     ``MLFLOW_TRACKING_URI`` (default: SQLite inside the workspace),
     ``PREFECT_API_URL`` (default: Prefect's ephemeral local API),
-    ``FOREWARN_REJECT_THRESHOLD`` (share of rejected rows that fails a run).
+    ``FOREWARN_REJECT_THRESHOLD`` (share of rejected rows that fails a run); big fleets
+    (README "Scaling out"): ``FOREWARN_BATCH_READINGS`` / ``FOREWARN_BATCH_ASSETS``,
+    ``FOREWARN_RUNNER``, ``FOREWARN_DASK_ADDRESS``, ``FOREWARN_DASK_WORKERS``,
+    ``FOREWARN_DASK_TRAINING``, ``FOREWARN_LOCAL_TRAINING_ROWS``.
     """
 
     model_config = SettingsConfigDict(env_prefix="FOREWARN_", frozen=True, extra="ignore")
@@ -36,6 +40,25 @@ class Settings(BaseSettings):
         description="Prefect server API; default the ephemeral local API",
     )
     reject_threshold: float = Field(default=0.05, ge=0.0, le=1.0)
+    batch_readings: int = Field(
+        default=8_000_000, ge=1, description="readings per feature batch (bounds memory)"
+    )
+    batch_assets: int | None = Field(
+        default=None, ge=1, description="assets per feature batch instead of batch_readings"
+    )
+    runner: Literal["local", "dask"] = Field(
+        default="local", description="where feature batches run: this process or Dask"
+    )
+    dask_address: str | None = Field(
+        default=None, description="Dask scheduler (tcp://host:8786); unset: a local cluster"
+    )
+    dask_workers: int = Field(default=2, ge=1, description="workers of a local Dask cluster")
+    dask_training: Literal["auto", "always", "never"] = Field(
+        default="auto", description="LightGBM on Dask: auto = when the frame is too big"
+    )
+    local_training_rows: int = Field(
+        default=2_000_000, ge=1, description="frame rows above which auto trains on Dask"
+    )
 
     @property
     def tracking_uri(self) -> str:
