@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow
 
+from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import claim_night, scoring_since
@@ -27,19 +28,31 @@ def scoring_flow(
     home: str | None = None,
     max_reject_share: float | None = None,
     report: bool = True,
+    runner: str | None = None,
+    dask_address: str | None = None,
+    batch_assets: int | None = None,
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` and write that night's risk list and report.
 
     Idempotent per ``as_of``: a re-run replaces the night's scores and report files; a
     second run while one is scoring the same night fails at once ("claim the night").
+    A fleet bigger than one feature batch is built in batches first (``flows.batched``;
+    ``runner``, ``dask_address`` and ``batch_assets`` override the settings).
     """
-    settings = load_settings(home=home)
+    settings = load_settings(
+        home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
+    )
     exp = run_step("load experiment config", load_experiment, experiment)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
         since = run_step("validate data", scoring_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)
+        inputs = run_step(
+            "build tonight's features", night_inputs, data, as_of, exp, settings, since
+        )
         now = datetime.now(UTC)
-        scored = run_step("score the fleet", score_night, data, as_of, exp, settings, now)
+        scored = run_step(
+            "score the fleet", score_night, data, as_of, exp, settings, now, None, inputs
+        )
         if report:
             scored["report"] = run_step(
                 "write risk list and report", write_report, data, as_of, exp, settings

@@ -247,12 +247,14 @@ def score_night(
     settings: Settings,
     scored_at: datetime,
     models: ChampionModels | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` with the champion models and store the night.
 
     The store write replaces that night's rows atomically, so a re-run for the same
     ``as_of`` leaves one set of scores. ``models`` (default: the registry's champion)
-    lets a backtest load a model once and replay many nights with it.
+    lets a backtest load a model once and replay many nights with it. ``inputs``: the
+    ``snapshot`` and reading ``stats`` files of a batched build (``flows.batched``).
 
     Raises:
         NoChampionError: no champion registered (run ``forewarn train`` first).
@@ -265,11 +267,14 @@ def score_night(
         risk_name=exp.model.risk_model_name,
         rul_name=exp.model.rul_model_name,
     )
-    dataset = load_dataset(url, as_of=as_of, telemetry_since=scoring_since(url, as_of, exp))
-    snapshot = scoring_snapshot(
-        dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features
-    )
-    stats = reading_stats(dataset.telemetry, as_of, longest_window(exp))
+    if inputs is not None:
+        snapshot, stats = pl.read_parquet(inputs["snapshot"]), pl.read_parquet(inputs["stats"])
+    else:
+        dataset = load_dataset(url, as_of=as_of, telemetry_since=scoring_since(url, as_of, exp))
+        snapshot = scoring_snapshot(
+            dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features
+        )
+        stats = reading_stats(dataset.telemetry, as_of, longest_window(exp))
     rules = ScoringRules.from_config(exp.risk_list, longest_window(exp))
     scores = score_snapshot(snapshot, stats, models, scored_at, rules)
     path = ScoreStore(settings.scores_dir).write_night(scores)

@@ -8,17 +8,12 @@ from typing import Any
 from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
+from forewarn.flows.batched import build_frame
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.settings import Settings, load_settings
 from forewarn.flows.steps import check_tracking
-from forewarn.flows.tasks import (
-    StepFailedError,
-    build_training_frame,
-    run_step,
-    train_and_register,
-    validate_data,
-)
+from forewarn.flows.tasks import StepFailedError, run_step, train_and_register, validate_data
 
 
 class TooManyRejectsError(ValueError):
@@ -58,6 +53,9 @@ def training_flow(
     home: str | None = None,
     until: datetime | None = None,
     max_reject_share: float | None = None,
+    runner: str | None = None,
+    dask_address: str | None = None,
+    batch_assets: int | None = None,
 ) -> dict[str, Any]:
     """Train risk and RUL models on a dataset and register them (challenger/champion).
 
@@ -67,20 +65,20 @@ def training_flow(
         home: workspace folder (default from settings).
         until: train only on data known at this time.
         max_reject_share: reject gate (default from settings).
+        runner: ``local`` or ``dask`` (default from settings, see ``flows.runners``).
+        dask_address: Dask scheduler address (default from settings; unset: local cluster).
+        batch_assets: assets per feature batch (default: by the settings' reading budget).
     """
-    settings = load_settings(home=home)
+    settings = load_settings(
+        home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
+    )
     exp = run_step("load experiment config", load_experiment, experiment)
     run_step("connect to MLflow", check_tracking, settings.tracking_uri)
-    validated(data, settings, None, max_reject_share)
+    report = validated(data, settings, None, max_reject_share)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     run_dir = settings.home / "runs" / f"{exp.name}-{stamp}"
     built = run_step(
-        "build training frame",
-        build_training_frame,
-        data,
-        exp,
-        run_dir / "training_frame.parquet",
-        until,
+        "build training frame", build_frame, data, exp, run_dir, until, settings, report
     )
     info = {**built["dataset"], "labels": built["labels"], "until": until and until.isoformat()}
     outcome = run_step(
