@@ -6,10 +6,10 @@ section: time split (train | gap | calibration | gap | validation = the latest 6
 The oracle is the simulator's ``p_fail_{H}`` (true failure probability from the hidden
 health state), joined on ``(asset_id, as_of)`` and graded like a model.
 
-Snapshots are built in batches of assets to bound memory (the whole-fleet build needs
-about 13 GB per 1,000 assets on this machine). Each asset's features depend only on its
-own data except ``z_fleet`` (deviation from the asset type's pooled readings), which is
-pooled within the batch instead of the whole fleet.
+Snapshots are built in batches of assets to bound memory (a one-pass build needs about
+13 GB per 1,000 assets); ``training_frame_in_batches`` gives the same rows as one run
+(fleet norms are pooled over all batches). ``--cache`` keeps the built frame as Parquet
+so a rerun with other model settings skips simulation and feature building.
 
 Usage::
 
@@ -20,22 +20,20 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
+import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 
+from forewarn.features.batches import training_frame_in_batches
 from forewarn.features.durations import hours
-from forewarn.features.snapshots import training_frame
 from forewarn.flows.experiment import ExperimentConfig, load_experiment
 from forewarn.flows.steps import model_features, training_span
 from forewarn.models.training import TrainingResult, train_models
-from forewarn.synthetic import FleetConfig
-from forewarn.synthetic.fleet import simulate_batch
+from forewarn.synthetic import FleetConfig, simulate_fleet
 
 RESULTS = Path(__file__).parent / "results" / "quality.md"
 PLOTS = Path(__file__).parent / ".out" / "quality"
@@ -63,37 +61,29 @@ RUL_ROWS = [
 
 def build_frame(
     fleet_cfg: FleetConfig, exp: ExperimentConfig, batch: int
-) -> tuple[pl.DataFrame, list[str], dict[str, float]]:
-    """Labelled snapshots of the whole fleet with the oracle column, built batch by batch."""
-    horizon_days = int(hours(exp.labels.horizon) // 24)
-    oracle = f"p_fail_{horizon_days}d"
-    start = fleet_cfg.start
-    data_end = start + timedelta(days=fleet_cfg.days) - timedelta(seconds=fleet_cfg.freq_seconds)
-    first, last = training_span(start, data_end, exp.features.snapshot_every)
-    frames, timings = [], {"simulate_s": 0.0, "features_s": 0.0}
-    for lo in range(0, fleet_cfg.n_assets, batch):
-        t0 = time.perf_counter()
-        tables = simulate_batch(fleet_cfg, range(lo, min(lo + batch, fleet_cfg.n_assets))).fleet
-        t1 = time.perf_counter()
-        frame, _ = training_frame(
-            tables.telemetry.lazy(),
-            tables.events.lazy(),
-            tables.assets.lazy(),
-            first,
-            last,
-            exp.features,
-            exp.labels,
-            data_end=data_end,
-        )
-        truth = tables.truth.select("asset_id", pl.col("ts").alias("as_of"), oracle)
-        frames.append(frame.join(truth, on=["asset_id", "as_of"], how="left"))
-        timings["simulate_s"] += t1 - t0
-        timings["features_s"] += time.perf_counter() - t1
-        del tables, frame, truth
-        gc.collect()
-    frame = pl.concat(frames, how="vertical_relaxed")
-    features = [c for c in model_features(frame.columns, exp) if c != oracle]
-    return frame, features, timings
+) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Labelled snapshots of the whole fleet plus the oracle column ``p_fail_{H}``."""
+    oracle = f"p_fail_{int(hours(exp.labels.horizon) // 24)}d"
+    t0 = time.perf_counter()
+    fleet = simulate_fleet(fleet_cfg)
+    t1 = time.perf_counter()
+    _log(f"simulated {fleet.telemetry.height:,} readings in {t1 - t0:.0f} s")
+    data_end = fleet.telemetry["ts"].max()
+    first, last = training_span(fleet.telemetry["ts"].min(), data_end, exp.features.snapshot_every)
+    ids = fleet.assets["asset_id"].sort().to_list()
+    batches = [ids[i : i + batch] for i in range(0, len(ids), batch)]
+    tables = (fleet.telemetry.lazy(), fleet.events.lazy(), fleet.assets.lazy())
+    frame, _ = training_frame_in_batches(
+        tables, first, last, exp.features, exp.labels, batches, data_end
+    )
+    truth = fleet.truth.select("asset_id", pl.col("ts").alias("as_of"), oracle)
+    frame = frame.join(truth, on=["asset_id", "as_of"], how="left").sort("as_of", "asset_id")
+    _log(f"built {frame.height:,} labelled snapshots in {time.perf_counter() - t1:.0f} s")
+    return frame, {"simulate_s": t1 - t0, "features_s": time.perf_counter() - t1}
+
+
+def _log(message: str) -> None:
+    print(f"[bench_quality] {message}", file=sys.stderr, flush=True)
 
 
 def _row(label: str, key: str, fmt: str, metrics: dict[str, float], models: tuple) -> str:
@@ -181,14 +171,23 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=2000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--batch", type=int, default=500, help="assets per snapshot build")
+    parser.add_argument("--batch", type=int, default=250, help="assets per snapshot build")
     parser.add_argument("--experiment", default="default")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--cache", type=Path, default=None, help="Parquet cache of the frame")
     args = parser.parse_args()
     exp = load_experiment(args.experiment)
     fleet_cfg = FleetConfig(n_assets=args.assets, days=args.days, seed=args.seed)
-    frame, features, timings = build_frame(fleet_cfg, exp, args.batch)
+    if args.cache is not None and args.cache.exists():
+        frame, timings = pl.read_parquet(args.cache), {"simulate_s": 0.0, "features_s": 0.0}
+        _log(f"read {frame.height:,} snapshots from {args.cache} (build times not measured)")
+    else:
+        frame, timings = build_frame(fleet_cfg, exp, args.batch)
+        if args.cache is not None:
+            frame.write_parquet(args.cache)
     oracle = next(c for c in frame.columns if c.startswith("p_fail_"))
+    features = [c for c in model_features(frame.columns, exp) if c != oracle]
+    _log(f"training on {len(features)} features")
     result = train_models(
         frame, features, exp.model, exp.labels.horizon, oracle_col=oracle, plot_dir=PLOTS
     )
