@@ -11,6 +11,7 @@ import typer
 from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, settings_of
 from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
+from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
 
 ExperimentOption = Annotated[
     str | None,
@@ -78,6 +79,9 @@ def train(
         str | None, typer.Option(help="Train on data known at this time only.")
     ] = None,
     max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Train failure-risk and RUL models and register them in MLflow."""
     from forewarn.flows.training import training_flow
@@ -85,7 +89,14 @@ def train(
     settings = settings_of(ctx)
     try:
         out = training_flow(
-            data, config, str(settings.home), parse_time(until, "--until"), max_reject_share
+            data,
+            config,
+            str(settings.home),
+            parse_time(until, "--until"),
+            max_reject_share,
+            runner=runner and runner.value,
+            dask_address=dask_address,
+            batch_assets=batch_assets,
         )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
@@ -108,6 +119,9 @@ def score(
     config: ExperimentOption = None,
     report: Annotated[bool, typer.Option(help="Also write the risk list and report.")] = True,
     max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Score every asset with the champion models and store tonight's risk list."""
     from forewarn.flows.scoring import scoring_flow
@@ -117,7 +131,17 @@ def score(
         hour=0, minute=0, second=0, microsecond=0
     )
     try:
-        out = scoring_flow(data, when, config, str(settings.home), max_reject_share, report)
+        out = scoring_flow(
+            data,
+            when,
+            config,
+            str(settings.home),
+            max_reject_share,
+            report,
+            runner=runner and runner.value,
+            dask_address=dask_address,
+            batch_assets=batch_assets,
+        )
     except Exception as exc:
         _fail_on(exc)
         return
