@@ -90,7 +90,7 @@ class StepConfig(_Section):
     center_by: str | None = "plant"
     asset_z: float = Field(default=4.0, gt=0.0)
     min_share: float = Field(default=0.25, gt=0.0, le=1.0)
-    min_move: float = Field(default=5.0, gt=0.0)
+    min_move: float = Field(default=8.0, gt=0.0)
     noise_margin: float = Field(default=1.5, ge=1.0)
     min_features: int = Field(default=1, ge=1)
     calibration_nights: int = Field(default=60, ge=5, le=1000)

@@ -170,21 +170,38 @@ def verdict(
     )
 
 
+def scope_references(
+    reference: pl.DataFrame, features: list[str], groups: tuple[str, ...]
+) -> dict[str, Reference]:
+    """Each scope's reference quantiles, computed once (they outlive any one night)."""
+    return {
+        s.name: Reference(as_matrix(s.select(reference), features))
+        for s in scopes(reference, groups)
+    }
+
+
 def group_drift(
-    reference: pl.DataFrame,
+    reference: pl.DataFrame | dict[str, Reference],
     current: pl.DataFrame,
     features: list[str],
     table: pl.DataFrame,
     cfg: DriftConfig,
 ) -> list[ScopeDrift]:
-    """Verdicts for every group scope (not the fleet, which Evidently judges)."""
+    """Verdicts for every group scope (not the fleet, which Evidently judges).
+
+    ``reference`` is the reference sample, or its ``scope_references`` for ``features``.
+    """
+    refs = reference if isinstance(reference, dict) else None
     out = []
     for scope in scopes(current, cfg.groups)[1:]:
         cur = scope.select(current)
         if cur.height < cfg.min_group_rows:
             out.append(ScopeDrift(scope.name, cur.height, False, 0.0, False))
             continue
-        ref = Reference(as_matrix(scope.select(reference), features))
+        if refs is not None:
+            ref = refs.get(scope.name) or Reference(np.empty((0, len(features))))
+        else:
+            ref = Reference(as_matrix(scope.select(reference), features))
         scores = ref.distance(as_matrix(cur, features))
         limits = thresholds_for(table, scope.name, features, math.inf)
         out.append(verdict(scope.name, cur.height, features, scores, limits, cfg))
