@@ -8,24 +8,16 @@ memory holds one batch. ``FOREWARN_RUNNER=dask`` hands them to Prefect's
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from prefect import Task
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from forewarn.flows.cluster import cluster_kwargs
 from forewarn.flows.settings import Settings
 
-if TYPE_CHECKING:  # distributed is imported only when a Dask runner is asked for
-    from distributed import Client
-
 R = TypeVar("R")
-
-
-def _cluster_kwargs(settings: Settings) -> dict[str, Any]:
-    # One thread per worker: Polars and LightGBM use every core of their process already.
-    return {"n_workers": settings.dask_workers, "threads_per_worker": 1, "dashboard_address": None}
 
 
 def task_runner(settings: Settings) -> TaskRunner:
@@ -35,7 +27,7 @@ def task_runner(settings: Settings) -> TaskRunner:
 
         if settings.dask_address:
             return DaskTaskRunner(address=settings.dask_address)
-        return DaskTaskRunner(cluster_kwargs=_cluster_kwargs(settings))
+        return DaskTaskRunner(cluster_kwargs=cluster_kwargs(settings))
     # One worker thread: batches run in turn, so memory is bounded by one batch.
     return ThreadPoolTaskRunner(max_workers=1)
 
@@ -48,17 +40,3 @@ def gather(task: Task[..., R], calls: Sequence[tuple[Any, ...]]) -> list[R]:
     """
     futures = [task.submit(*args) for args in calls]
     return [future.result() for future in futures]
-
-
-@contextmanager
-def dask_client(settings: Settings) -> Iterator[Client]:
-    """A ``distributed`` client for LightGBM on Dask: the configured scheduler, or a local
-    cluster (closed on exit) when no address is set."""
-    from distributed import Client, LocalCluster
-
-    if settings.dask_address:
-        with Client(settings.dask_address) as client:
-            yield client
-        return
-    with LocalCluster(**_cluster_kwargs(settings)) as cluster, Client(cluster) as client:
-        yield client

@@ -25,6 +25,7 @@ from forewarn.features.snapshots import (
     scoring_snapshot,
     training_frame,
 )
+from forewarn.flows.cluster import training_backend
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring.nightly import save_night_inputs
 from forewarn.flows.settings import Settings
@@ -178,7 +179,10 @@ def train_and_register(
 
     frame = pl.read_parquet(frame_path)
     features = model_features(frame.columns, exp)
-    result = train_models(frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir)
+    with training_backend(settings, frame.height):  # LightGBM on Dask for big frames
+        result = train_models(
+            frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir
+        )
     outcome = log_and_register(
         result,
         settings.tracking_uri,

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 
 from forewarn.models.config import LightGBMParams
+
+BoosterTrainer = Callable[..., lgb.Booster]
+"""Trains a booster from ``train_booster``'s arguments (e.g. ``models.distributed``)."""
+_TRAINER: ContextVar[BoosterTrainer | None] = ContextVar("booster_trainer", default=None)
+
+
+@contextmanager
+def trained_by(trainer: BoosterTrainer) -> Iterator[None]:
+    """Train every booster inside the block with ``trainer`` (on Dask, say), unchanged
+    callers: risk, RUL and cross-validation models all come through ``train_booster``."""
+    token = _TRAINER.set(trainer)
+    try:
+        yield
+    finally:
+        _TRAINER.reset(token)
 
 
 def train_booster(
@@ -33,6 +51,10 @@ def train_booster(
         categorical: positions of categorical columns (integer codes in ``x``).
         **extra: objective-specific parameters such as ``alpha`` for quantiles.
     """
+    trainer = _TRAINER.get()
+    if trainer is not None:
+        kwargs = {"feature_names": feature_names, "categorical": categorical, **extra}
+        return trainer(x, y, params=params, seed=seed, objective=objective, **kwargs)
     booster_params = params.booster_params(seed, objective, **extra)
     data = lgb.Dataset(
         x,
