@@ -45,6 +45,10 @@ class DriftConfig(_Section):
         min_group_rows: groups with fewer rows tonight are not judged (too noisy).
         ignore: feature-name patterns (fnmatch) left out of drift verdicts.
         prediction_columns: prediction columns compared like features.
+        report_columns: numeric features shown in Evidently's report (the strongest by
+            score over threshold, drifted first); predictions and categorical columns are
+            always shown. Verdicts use every column whatever this is.
+        report_rows: rows of each side sampled for Evidently's report (verdicts use all).
     """
 
     numeric_method: str = "wasserstein"
@@ -59,6 +63,8 @@ class DriftConfig(_Section):
     min_group_rows: int = Field(default=30, ge=5)
     ignore: tuple[str, ...] = TRENDING_FEATURES
     prediction_columns: tuple[str, ...] = ("p_fail", "rul_hours")
+    report_columns: int = Field(default=30, ge=0)
+    report_rows: int = Field(default=5_000, ge=100)
 
 
 class StepConfig(_Section):
