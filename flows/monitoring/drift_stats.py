@@ -16,6 +16,11 @@ window. So each column's threshold is ``max(threshold, noise_margin x floor)``, 
 ``floor`` is the largest distance between one training night and the pooled reference, for
 the same scope (fleet, asset type, plant) and so at about the same sample size. A column
 drifts when tonight moves further from the reference than any training night did.
+
+What this cannot see: a shift smaller than the training window's own seasonal and weather
+swing (measured: a +5 °C recalibration of some machines, a +6 °C warm hall), because the
+floor had to accept that swing. The step detector (``step``) judges those against the
+recent past instead.
 Distances here use a quantile grid (``GRID`` points), which is Wasserstein-1 up to the grid's
 resolution and lets a whole feature matrix be scored with one sort per column.
 """
