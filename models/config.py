@@ -102,7 +102,11 @@ class ModelConfig(_Frozen):
     calibration_bins: int = Field(default=10, ge=2, le=100)
     promotion_metric: RiskMetric = "event_recall"
     tie_break_metric: RiskMetric = "pr_auc"
-    rul_promotion_metric: RulMetric = "rmse_capped"
+    rul_promotion_metric: RulMetric = Field(
+        default="mae_capped",
+        description="MAE by default: the point estimate is a median, which minimises "
+        "absolute error (RMSE would reward a mean and punish the median's honesty)",
+    )
     # Names go into MLflow search filters (``name='...'``): plain characters only, so a
     # config can never smuggle a quote into a registry query.
     risk_model_name: str = Field(default="forewarn-risk", pattern=MODEL_NAME)

@@ -68,7 +68,12 @@ def evaluate_rul(
         "rows_uncapped": float(failed.sum()),
     }
     if low is not None and high is not None and known.any():
-        inside = (capped[known] >= low[known]) & (capped[known] <= high[known])
-        out["interval_coverage"] = float(inside.mean())
+        inside = (capped >= low) & (capped <= high)
+        out["interval_coverage"] = float(inside[known].mean())
         out["interval_width_hours"] = float(np.mean(high[known] - low[known]))
+        # Rows at the cap are easy to cover (low = high = cap); the rows that fail
+        # within the cap are the ones a planner acts on.
+        short = known & (capped < (np.inf if cap_hours is None else cap_hours))
+        before_cap = float(inside[short].mean()) if short.any() else math.nan
+        out["interval_coverage_before_cap"] = before_cap
     return out

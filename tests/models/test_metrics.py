@@ -121,6 +121,7 @@ def test_rul_metrics_cap_and_censoring() -> None:
     assert m["mae_capped"] == pytest.approx((30 + 20) / 2)
     assert m["mae_uncapped"] == pytest.approx((30 + 300) / 2)
     assert m["interval_coverage"] == pytest.approx(0.5)
+    assert m["interval_coverage_before_cap"] == pytest.approx(0.0)  # only row 0 is below
 
 
 def test_is_better_respects_direction_and_tie_break() -> None:

@@ -133,8 +133,8 @@ def test_compare_reports_a_model_that_loses() -> None:
         "risk.logistic.pr_auc": 0.3,
         "risk.prevalence_age.event_recall": 0.1,
         "risk.prevalence_age.pr_auc": 0.1,
-        "rul.lightgbm.rmse_capped": 10.0,
-        "rul.mean_life.rmse_capped": 20.0,
+        "rul.lightgbm.mae_capped": 10.0,
+        "rul.mean_life.mae_capped": 20.0,
     }
     verdict, notes = _compare(metrics, small_config())
     assert verdict == {"risk": False, "rul": True}
