@@ -59,10 +59,10 @@ def test_seasonal_found_within_two_nights_on_the_warm_plants(verdicts) -> None:
         assert "temperature_c" in night.sensors(), k
 
 
-def test_supplier_found_within_five_nights_on_conveyors_and_compressors(verdicts) -> None:
+def test_supplier_found_within_three_nights_on_conveyors_and_compressors(verdicts) -> None:
     nights, meta = verdicts("supplier", 6)
     first = first_alarm(nights)
-    assert first <= 5
+    assert first <= 3
     types = {s for s in nights[first].scopes() if s.startswith("asset_type=")}
     assert types and types <= {f"asset_type={t}" for t in meta["asset_types"]}
     assert nights[first].sensors() & set(meta["sensors"])
