@@ -133,6 +133,8 @@ def calibrate_steps(
     Returns:
         ``scope, column, sigma, center, scale, share_limit, move_limit``.
     """
+    if not columns:  # no step features (e.g. an experiment without a regime column)
+        return pl.DataFrame(schema=STEP_TABLE_SCHEMA)
     nights = frame[NIGHT].unique().sort()
     kept = nights.tail(cfg.calibration_nights + cfg.recent_nights)
     ch = changes(frame.filter(pl.col(NIGHT).is_in(kept.implode())), columns, cfg)
