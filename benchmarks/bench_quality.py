@@ -55,6 +55,7 @@ RUL_ROWS = [
     ("RMSE, failed rows uncapped (h)", "rmse_uncapped", "{:.1f}"),
     ("PHM08 score per row (d in days)", "phm_score_mean", "{:.3f}"),
     ("80 % interval coverage", "interval_coverage", "{:.3f}"),
+    ("80 % interval coverage, failing before the cap", "interval_coverage_before_cap", "{:.3f}"),
     ("80 % interval mean width (h)", "interval_width_hours", "{:.0f}"),
 ]
 
@@ -136,9 +137,9 @@ def report(
         *[_row(label, key, fmt, risk, RISK_MODELS) for label, key, fmt in RISK_ROWS],
         "",
         f"LightGBM / oracle PR-AUC: **{ratio:.3f}** (target >= 0.9: {target}). "
-        f"Beats its baselines on {result.cfg.promotion_metric} "
-        f"(tie-break {result.cfg.tie_break_metric}): "
-        f"risk {result.beats_baselines.get('risk')}, RUL {result.beats_baselines.get('rul')}.",
+        f"Beats its baselines: risk {result.beats_baselines.get('risk')} (on "
+        f"{result.cfg.promotion_metric}, tie-break {result.cfg.tie_break_metric}), RUL "
+        f"{result.beats_baselines.get('rul')} (on {result.cfg.rul_promotion_metric}).",
         *([""] + [f"- {note}" for note in result.notes] if result.notes else []),
         "",
         "## Remaining useful life (validation window, cap "
