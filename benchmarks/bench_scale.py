@@ -1,0 +1,315 @@
+"""Scale benchmark: a 10,000-asset year of hourly telemetry, on one machine and on Dask.
+
+Steps (each in its own subprocess): generate the fleet, validate it, build the training
+frame in asset batches (local runner), train a bounded model on a sample of assets,
+build and score tonight's snapshot; then the frame, the night and the training again on
+a 2-worker ``distributed.LocalCluster``; finally check the Dask outputs equal the local
+ones. Peak memory is sampled every 0.5 s over the step's whole process tree (the step,
+Prefect's local API server, Dask scheduler and workers): the sum, and the largest process.
+
+Usage (about an hour on 2 cores; ~8 GB of scratch data under ``--work``)::
+
+    .venv/bin/python benchmarks/bench_scale.py --work /tmp/forewarn-scale
+    .venv/bin/python benchmarks/bench_scale.py --assets 60 --days 60 --work /tmp/s --out /tmp/s.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+RESULTS = Path(__file__).parent / "results" / "scale.md"
+STEPS = (
+    "generate",
+    "validate",
+    "frame:local",
+    "train:local",
+    "night:local",
+    "frame:dask",
+    "night:dask",
+    "train:dask",
+    "compare",
+)
+
+
+def _gb(n: float) -> float:
+    return round(n / 1e9, 2)
+
+
+def _disk_gb(root: Path) -> float:
+    return _gb(sum(p.stat().st_size for p in root.rglob("*") if p.is_file()))
+
+
+def _load(work: Path, step: str) -> dict[str, Any]:
+    return json.loads((work / "results" / f"{step.replace(':', '-')}.json").read_text())
+
+
+def _settings(work: Path, runner: str) -> Any:
+    from forewarn.flows.settings import load_settings, prepare_environment
+
+    settings = load_settings(home=work / "home", runner=runner, dask_workers=2)
+    prepare_environment(settings)  # before prefect is imported
+    return settings
+
+
+def step_generate(a: argparse.Namespace) -> dict[str, Any]:
+    from forewarn.synthetic import FleetConfig, write_fleet
+
+    cfg = FleetConfig(n_assets=a.assets, days=a.days, freq="1h", seed=7)
+    summary = write_fleet(cfg, a.work / "fleet", batch_assets=500, overwrite=True)
+    return {"readings": summary["counts"]["telemetry_rows"], "disk_gb": _disk_gb(a.work / "fleet")}
+
+
+def step_validate(a: argparse.Namespace) -> dict[str, Any]:
+    from forewarn.features.dataset import load_dataset, summarize
+
+    report = summarize(load_dataset(str(a.work / "fleet")))
+    tel = report.counts["telemetry"]
+    assert report.start is not None and report.end is not None
+    return {
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "accepted": tel.accepted,
+        "rejected": tel.rejected,
+    }
+
+
+def step_frame(a: argparse.Namespace, runner: str) -> dict[str, Any]:
+    settings = _settings(a.work, runner)
+    from forewarn.flows.batch_steps import plan_feature_batches
+    from forewarn.flows.batched import training_batches
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.runners import task_runner
+
+    valid = _load(a.work, "validate")
+    span = (datetime.fromisoformat(valid["start"]), datetime.fromisoformat(valid["end"]))
+    url, t = str(a.work / "fleet"), time.perf_counter()
+    plan = plan_feature_batches(url, settings)
+    planned = time.perf_counter() - t
+    run = a.work / "runs" / runner
+    flow = training_batches.with_options(task_runner=task_runner(settings))
+    out = flow(url, plan, load_experiment("default"), str(run), None, span)
+    return {
+        "batches": len(plan),
+        "plan_s": round(planned, 1),
+        "rows": out["rows"],
+        "labels": out["labels"],
+        "disk_gb": _disk_gb(run / "training_frame"),
+    }
+
+
+def step_train(a: argparse.Namespace, runner: str) -> dict[str, Any]:
+    import numpy as np
+    import polars as pl
+
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.steps import model_features
+    from forewarn.models.bundle import save_bundle
+    from forewarn.models.training import train_models
+
+    settings = _settings(a.work, runner)
+    exp = load_experiment("default")
+    ids = pl.read_parquet(a.work / "fleet" / "assets.parquet")["asset_id"].sort()
+    sample = np.random.default_rng(7).choice(ids.to_numpy(), a.train_assets, replace=False)
+    frame = (
+        pl.scan_parquet(a.work / "runs" / "local" / "training_frame")
+        .filter(pl.col("asset_id").is_in(sample.tolist()))
+        .collect()
+    )
+    cfg = exp.model.model_copy(update={"cv_folds": 0})  # bounded: no candidate search
+    with ExitStack() as stack:
+        if runner == "dask":  # every booster on the 2-worker cluster (lightgbm.dask)
+            from forewarn.flows.cluster import dask_client
+            from forewarn.models.distributed import boosting_on
+
+            stack.enter_context(boosting_on(stack.enter_context(dask_client(settings))))
+        result = train_models(frame, model_features(frame.columns, exp), cfg, exp.labels.horizon)
+    for name, model in (("risk", result.risk), ("rul", result.rul)):
+        save_bundle(model, a.work / "models" / runner / name)
+    risk, rul = result.model_metrics("risk"), result.model_metrics("rul")
+    return {
+        "assets": a.train_assets,
+        "rows": frame.height,
+        "features": len(result.feature_cols),
+        "pr_auc": round(risk["pr_auc"], 4),
+        "event_recall": round(risk["event_recall"], 4),
+        "rul_mae_capped_h": round(rul["mae_capped"], 1),
+        "fit_s": {k: round(v, 1) for k, v in result.metrics.items() if k.startswith("time.")},
+    }
+
+
+def step_night(a: argparse.Namespace, runner: str) -> dict[str, Any]:
+    settings = _settings(a.work, runner)
+    import polars as pl
+
+    from forewarn.flows.batch_steps import plan_feature_batches
+    from forewarn.flows.batched import night_batches
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.runners import task_runner
+    from forewarn.flows.steps import longest_window, scoring_since
+    from forewarn.models.bundle import load_bundle
+    from forewarn.models.champion import ChampionModels
+    from forewarn.serving.score import ScoringRules, score_snapshot
+
+    exp, url = load_experiment("default"), str(a.work / "fleet")
+    end = datetime.fromisoformat(_load(a.work, "validate")["end"])
+    as_of = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    t = time.perf_counter()
+    since = scoring_since(url, as_of, exp)
+    plan = plan_feature_batches(url, settings)
+    out = str(a.work / "nights" / runner)
+    inputs = night_batches.with_options(task_runner=task_runner(settings))(
+        url, plan, exp, as_of, since, out
+    )
+    built = time.perf_counter() - t
+    folder = a.work / "models" / "local"
+    models = ChampionModels(load_bundle(folder / "risk"), load_bundle(folder / "rul"))
+    snapshot, stats = pl.read_parquet(inputs["snapshot"]), pl.read_parquet(inputs["stats"])
+    rules = ScoringRules.from_config(exp.risk_list, longest_window(exp))
+    t = time.perf_counter()
+    scores = score_snapshot(snapshot, stats, models, datetime.now(UTC), rules)
+    return {
+        "as_of": as_of.isoformat(),
+        "since": since and since.isoformat(),
+        "batches": len(plan),
+        "snapshot_s": round(built, 1),
+        "score_s": round(time.perf_counter() - t, 1),
+        "assets": scores.height,
+        "status": dict(scores.group_by("status").len().iter_rows()),
+    }
+
+
+def step_compare(a: argparse.Namespace) -> dict[str, Any]:
+    import polars as pl
+
+    nights = [
+        pl.read_parquet(a.work / "nights" / r / "snapshot.parquet") for r in ("local", "dask")
+    ]
+    local = sorted((a.work / "runs" / "local" / "training_frame").glob("part-*.parquet"))
+    same = all(
+        pl.read_parquet(p).equals(pl.read_parquet(str(p).replace("local", "dask"))) for p in local
+    )
+    return {
+        "night_snapshots_identical": nights[0].equals(nights[1]),
+        "training_parts_identical": same,
+        "parts": len(local),
+    }
+
+
+def child(a: argparse.Namespace) -> dict[str, Any]:
+    kind, _, runner = a.step.partition(":")
+    fn = globals()[f"step_{kind}"]
+    return fn(a, runner) if runner else fn(a)
+
+
+def run(a: argparse.Namespace, step: str) -> dict[str, Any]:
+    """Run one step in a subprocess, sampling its process tree's memory."""
+    (a.work / "logs").mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, __file__, "--step", step, "--work", str(a.work)]
+    cmd += ["--assets", str(a.assets), "--days", str(a.days), "--train-assets", str(a.train_assets)]
+    log = (a.work / "logs" / f"{step.replace(':', '-')}.log").open("w")
+    start, tree, largest = time.perf_counter(), 0, 0
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)  # nosec B603  # own argv
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        rss = []
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                rss.append(p.memory_info().rss)
+            except psutil.Error:
+                continue
+        tree, largest = max(tree, sum(rss)), max(largest, max(rss, default=0))
+        time.sleep(0.5)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError(f"step {step} failed: see {log.name}")
+    out = _load(a.work, step)
+    load = round(os.getloadavg()[0], 1)
+    return {
+        "step": step,
+        "seconds": round(seconds, 1),
+        "peak_gb_sum": _gb(tree),
+        "peak_gb_largest": _gb(largest),
+        "load_1m": load,
+        **out,
+    }
+
+
+def _projection(results: list[dict[str, Any]], assets: int, target: int) -> list[str]:
+    rows = [
+        f"| step | measured s per {assets:,} assets | s per asset | projected at "
+        f"{target:,} assets |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in results:
+        if r["step"] in ("compare", "train:local", "train:dask"):
+            continue
+        per = r["seconds"] / assets
+        rows.append(f"| {r['step']} | {r['seconds']:,} | {per:.4f} | {per * target / 3600:.1f} h |")
+    return rows
+
+
+def markdown(a: argparse.Namespace, results: list[dict[str, Any]]) -> str:
+    lines = [
+        "# Scale benchmark (`benchmarks/bench_scale.py`)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.platform()}, "
+        f"{os.cpu_count()} cores, {_gb(psutil.virtual_memory().total)} GB RAM, shared with "
+        "other sessions (the load column is the 1-min load average at each step's end).",
+        "",
+        f"Fleet: {a.assets:,} assets x {a.days} days hourly, experiment `default` "
+        "(6 sensors, 1/7/30-day windows + life, baselines, regimes, fleet norms, events).",
+        "",
+        "| step | seconds | peak GB (all processes) | peak GB (largest process) | load | detail |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        skip = {"step", "seconds", "peak_gb_sum", "peak_gb_largest", "load_1m", "labels"}
+        detail = ", ".join(f"{k}={v}" for k, v in r.items() if k not in skip)
+        lines.append(
+            f"| {r['step']} | {r['seconds']:,} | {r['peak_gb_sum']} | "
+            f"{r['peak_gb_largest']} | {r['load_1m']} | {detail} |"
+        )
+    lines += ["", "## Projection to 100,000 assets (linear in assets; not measured)", ""]
+    lines += _projection(results, a.assets, 100_000)
+    lines += ["", "```json", json.dumps(results, indent=1, default=str), "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--train-assets", type=int, default=1_000)
+    parser.add_argument("--work", type=Path, required=True, help="scratch folder")
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    a = parser.parse_args(argv)
+    if a.step:
+        out = a.work / "results" / f"{a.step.replace(':', '-')}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(child(a), default=str))
+        return
+    results = []
+    for step in a.steps:
+        results.append(run(a, step))
+        print(json.dumps(results[-1], default=str), flush=True)
+        (a.work / "summary.json").write_text(json.dumps(results, default=str))
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(markdown(a, results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
