@@ -6,6 +6,7 @@ a quality gate failed (e.g. too many rejected rows), 2 bad input or configuratio
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -53,9 +54,38 @@ def parse_time(text: str | None, option: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+READ_ONLY_COMMANDS = frozenset({"serve", "models", "config"})
+"""Commands that never write the workspace: they work on a read-only one."""
+
+
+def workspace_problem(home: Path) -> str | None:
+    """Why the workspace cannot be written, or None when it can.
+
+    Checked before Prefect starts: its state lives in the workspace, and a read-only one
+    would otherwise end in hundreds of lines of database tracebacks naming nothing.
+    """
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as exc:
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename or home}"
+    return None
+
+
 @app.callback()
 def _root(ctx: typer.Context, home: HomeOption = None) -> None:
     settings = load_settings(home=home)
+    if ctx.invoked_subcommand not in READ_ONLY_COMMANDS:
+        problem = workspace_problem(settings.home)
+        if problem:
+            from forewarn.flows import console
+
+            console.fail(
+                f"the workspace {settings.home} is not writable ({problem})",
+                "free space or fix its permissions, or pass --home / FOREWARN_HOME",
+            )
+            raise typer.Exit(2)
     prepare_environment(settings)
     ctx.obj = settings
 

@@ -162,7 +162,7 @@ def print_models(versions: list, tracking_uri: str) -> None:
             v.name,
             v.version,
             ", ".join(v.aliases),
-            f"{v.created:%Y-%m-%d %H:%M}",
+            f"{v.created_at:%Y-%m-%d %H:%M}",
             str(v.horizon),
             metrics,
         )

@@ -217,15 +217,19 @@ def test_a_read_only_workspace_is_a_clear_error_and_stays_readable(
     argv += [NIGHT.isoformat(), "-c", str(trained.config), "--max-reject-share", "1"]
     subprocess.run([*freeze, str(home)], check=True)
     try:
-        result = CliRunner().invoke(app, argv)
-        # The planners' page still reads the store while nothing can be written.
+        refused = CliRunner().invoke(app, argv)  # the CLI stops before Prefect starts
+        with pytest.raises(StepFailedError) as info:  # a flow started anyway stops at once
+            score(trained, home)
+        listing = CliRunner().invoke(app, ["--home", str(home), "models"])  # reads still work
         page = TestClient(create_app(home / "scores", home / "reports")).get("/api/nights")
     finally:
         subprocess.run([*thaw, str(home)], check=True)
-    output = " ".join(result.output.split())
-    assert result.exit_code == 1, output
-    assert "step 'claim the night' failed" in output and str(home) in output
-    assert "not writable" in output  # the hint says what to do
+    output = " ".join(refused.output.split())
+    assert refused.exit_code == 2, (output, refused.exception)
+    assert f"the workspace {home} is not writable" in output and "fix its permissions" in output
+    assert info.value.step == "claim the night" and isinstance(info.value.error, PermissionError)
+    assert str(home) in str(info.value)  # the error names the path
+    assert listing.exit_code == 0, (listing.output, listing.exception)
     assert page.status_code == 200 and len(page.json()) == 1
     before.assert_intact(home)
     assert leftovers(home) == []
