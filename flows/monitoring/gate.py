@@ -56,7 +56,8 @@ def decide(
             first, tonight last.
         recall: realised event recall pooled over failure events (None: too few matured
             failures to judge).
-        model_created: when the champion was registered (None: unknown).
+        model_created: the end of the champion's training window (or, unknown that, when
+            it was registered; None: unknown).
         cfg: the policy.
     """
     streak = drift_streak(alarms)

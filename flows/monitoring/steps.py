@@ -162,6 +162,7 @@ def monitor_night(
         "alarm": drift["alarm"],
         "alarm_scopes": drift.get("alarm_scopes", []),
         "pooled_recall": recall,
+        "trained_until": meta["window"][1] if meta else None,
         "quality_alerts": quality["alerts"],
         "summary": str(out / "summary.json"),
         "folder": str(out),
@@ -178,6 +179,7 @@ def read_decisions(path: Path) -> list[dict]:
 
 
 def _champion_created(exp: ExperimentConfig, settings: Settings) -> datetime | None:
+    """When the champion was registered (the model's age when its training window is unknown)."""
     for v in list_models(settings.tracking_uri, (exp.model.risk_model_name,)):
         if "champion" in v.aliases:
             return v.created_at
@@ -192,7 +194,10 @@ def gate_night(record: dict, exp: ExperimentConfig, settings: Settings) -> dict[
     alarms = [bool(d.get("drift_alarm")) for d in past[last + 1 :]] + [record["alarm"]]
     cfg = exp.monitoring.gate
     as_of = datetime.fromisoformat(record["as_of"])
-    created = _champion_created(exp, settings)
+    # Age runs from the newest night the model learned from: registration time is wall-clock
+    # and says nothing when nights are back-filled or simulated (the demo's were -450 days).
+    until = record.get("trained_until")
+    created = datetime.fromisoformat(until) if until else _champion_created(exp, settings)
     decision = gate.decide(as_of, alarms, record.get("pooled_recall"), created, cfg)
     return {
         **decision.to_dict(),
