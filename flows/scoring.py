@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow
@@ -10,7 +12,7 @@ from prefect import flow
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import load_settings
-from forewarn.flows.steps import claim_night, scoring_since
+from forewarn.flows.steps import champion_experiment, claim_night, scoring_since
 from forewarn.flows.tasks import run_step, score_night, write_report
 from forewarn.flows.training import validated
 
@@ -43,6 +45,7 @@ def scoring_flow(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
     exp = run_step("load experiment config", load_experiment, experiment)
+    exp = run_step("load the champion's config", champion_experiment, exp, settings)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
         since = run_step("validate data", scoring_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)
@@ -53,6 +56,8 @@ def scoring_flow(
         scored = run_step(
             "score the fleet", score_night, data, as_of, exp, settings, now, None, inputs
         )
+        if inputs is not None:  # the store and monitoring keep what the night needs
+            shutil.rmtree(Path(inputs["snapshot"]).parent, ignore_errors=True)
         if report:
             scored["report"] = run_step(
                 "write risk list and report", write_report, data, as_of, exp, settings

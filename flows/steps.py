@@ -25,6 +25,7 @@ from forewarn.features.snapshots import (
     scoring_snapshot,
     training_frame,
 )
+from forewarn.features.spec import FeatureSpec, LabelSpec
 from forewarn.flows.cluster import training_backend
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring.nightly import save_night_inputs
@@ -205,6 +206,26 @@ def train_and_register(
 def longest_window(exp: ExperimentConfig) -> str:
     """The longest feature window: what tonight's scoring must read at least."""
     return max(exp.features.all_windows, key=lambda w: parse_duration(w))
+
+
+def champion_experiment(exp: ExperimentConfig, settings: Settings) -> ExperimentConfig:
+    """``exp`` with the features and labels the champion was trained with.
+
+    Tonight's snapshot must be built exactly as the champion's training snapshots were;
+    the risk-list and monitoring rules stay the caller's (they are tonight's policy).
+    Falls back to ``exp`` when the run logged no config (a model registered by hand).
+    """
+    from forewarn.models.registry import champion_config  # heavy (mlflow): import on use
+
+    logged = champion_config(settings.tracking_uri, exp.model.risk_model_name)
+    if not logged or "features" not in logged or "labels" not in logged:
+        return exp
+    return exp.model_copy(
+        update={
+            "features": FeatureSpec.model_validate(logged["features"]),
+            "labels": LabelSpec.model_validate(logged["labels"]),
+        }
+    )
 
 
 def scoring_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | None:

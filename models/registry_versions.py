@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -178,3 +179,32 @@ def list_models(
                 )
             )
     return out
+
+
+def champion_config(
+    tracking_uri: str, name: str = "forewarn-risk", alias: str = CHAMPION
+) -> dict | None:
+    """The experiment config logged with the run that trained ``name@alias``.
+
+    Scoring rebuilds features with the spec the champion was trained on, not whatever
+    the caller's experiment file says today, so a config edit cannot silently skew
+    tonight's features. ``None`` when there is no such model or no logged config.
+    """
+    client = client_for(tracking_uri)
+    try:
+        run_id = client.get_model_version_by_alias(name, alias).run_id
+    except MlflowException as exc:
+        if is_missing(exc):
+            return None
+        raise unavailable(tracking_uri, exc) from exc
+    with tempfile.TemporaryDirectory(prefix="forewarn-config-") as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=run_id,
+                artifact_path="config/experiment.json",
+                dst_path=tmp,
+                tracking_uri=tracking_uri,
+            )
+        except (MlflowException, OSError):
+            return None
+        return json.loads(Path(path).read_text(encoding="utf-8"))

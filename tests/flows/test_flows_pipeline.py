@@ -89,3 +89,21 @@ def test_transient_error_is_retried_bad_input_is_not(
     calls.clear()
     with pytest.raises(StepFailedError, match="validate data"):
         scoring_flow(str(home / "no-such-dataset"), NIGHT, str(trained.config), str(home))
+
+
+def test_scoring_builds_features_with_the_champions_spec(
+    trained: Trained, home: Path, tmp_path: Path
+) -> None:
+    # A data scientist edits the experiment after training: tonight's snapshot must still
+    # be built the way the champion's training snapshots were, not with the new windows.
+    edited = tmp_path / "edited.toml"
+    text = trained.config.read_text()
+    assert "windows = " in text
+    lines = [
+        'windows = ["2d"]' if line.startswith("windows = ") else line for line in text.splitlines()
+    ]
+    edited.write_text("\n".join(lines) + "\n")
+    out = scoring_flow(str(trained.fleet), NIGHT, str(edited), str(home), report=False)
+    assert out["assets"] == FLEET_ASSETS
+    night = ScoreStore(home / "scores").night(NIGHT)
+    assert night.filter(pl.col("status") != "unscorable")["p_fail"].null_count() == 0

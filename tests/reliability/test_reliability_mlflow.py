@@ -86,7 +86,7 @@ def test_scoring_with_mlflow_down_fails_clearly_and_scores_nothing(
     monkeypatch.setattr(scoring, "score_night", fast)
     with pytest.raises(StepFailedError) as info:
         scoring_flow(str(trained.fleet), NIGHT, str(trained.config), str(home), 1.0)
-    assert info.value.step == "score the fleet"
+    assert info.value.step == "load the champion's config"
     assert f"cannot reach the MLflow tracking store at {uri}" in str(info.value)
     assert "train" not in str(info.value)  # not mistaken for an empty registry
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
