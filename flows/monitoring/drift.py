@@ -1,9 +1,9 @@
 """Drift verdicts per scope (the fleet, each asset type, each plant) and the night's summary.
 
-Pure: frames in, plain data out. The fleet-wide comparison is Evidently's (see
-``evidently_report``); the same statistic is applied here to each group, because a line of
-forty drifting machines barely moves a fleet of thousands. Method and thresholds: see
-``drift_stats``.
+Pure: frames in, plain data out. The same statistic judges the fleet and each group,
+because a line of forty drifting machines barely moves a fleet of thousands; Evidently
+renders the fleet's report with the same method and thresholds (``assess``). Method and
+thresholds: see ``drift_stats``.
 """
 
 from __future__ import annotations

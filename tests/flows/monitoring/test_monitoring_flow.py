@@ -25,7 +25,16 @@ def keep_earlier_nights(paths: MonitoringPaths, nights: int) -> None:
         frame.write_parquet(target)
 
 
-def test_train_score_monitor_end_to_end(trained: Trained, home: Path) -> None:
+def monitoring_config(trained: Trained, folder: Path) -> str:
+    """The session's fast experiment with a small Evidently report (its cost grows with the
+    columns shown; which ones does not matter here)."""
+    path = folder / "flowtest.toml"
+    text = trained.config.read_text(encoding="utf-8")
+    path.write_text(text + "\n[monitoring.drift]\nreport_columns = 8\n", encoding="utf-8")
+    return str(path)
+
+
+def test_train_score_monitor_end_to_end(trained: Trained, home: Path, tmp_path: Path) -> None:
     from forewarn.flows.monitoring.flow import monitoring_flow
     from forewarn.flows.scoring import scoring_flow
 
@@ -41,7 +50,9 @@ def test_train_score_monitor_end_to_end(trained: Trained, home: Path) -> None:
     scoring_flow(data, NIGHT, config, str(home), report=False)
     assert paths.night_inputs(NIGHT).exists()
     keep_earlier_nights(paths, 3)
-    out = monitoring_flow(data, NIGHT, config, str(home), retrain=False)
+    out = monitoring_flow(
+        data, NIGHT, monitoring_config(trained, tmp_path), str(home), retrain=False
+    )
     summary = json.loads(Path(out["summary"]).read_text())
     drift = summary["drift"]
     assert drift["available"] is True
@@ -50,6 +61,10 @@ def test_train_score_monitor_end_to_end(trained: Trained, home: Path) -> None:
     assert drift["step"]["available"] is True and drift["step"]["recent_nights"] == 3
     assert drift["step"]["alarm"] is False  # the same readings again: nothing stepped
     assert (paths.report_dir(NIGHT) / "drift.html").stat().st_size > 10_000
+    shown = set(drift["report"]["columns"])
+    categorical = {c["column"] for c in drift["categorical"]}
+    assert {"p_fail", "rul_hours", "asset_type"} <= shown
+    assert 0 < len(shown - {"p_fail", "rul_hours"} - categorical) <= 8
     page = Path(out["report"]).read_text()
     assert "Realised performance" in page and "Against the recent nights" in page
     logged = [json.loads(line) for line in paths.decisions.read_text().splitlines()]
