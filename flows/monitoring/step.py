@@ -42,6 +42,8 @@ ASSET = "asset_id"
 MAD_TO_STD = 1.4826
 MIN_SCALE = 1e-6
 """Floor on every robust scale, so a constant feature never divides by zero."""
+MIN_NIGHTS = 5
+"""Training nights with changes a scope needs before it gets step limits."""
 LIFE = "life_hours"
 """Hours since the asset's life began (install, failure or maintenance)."""
 TOP = 25
@@ -102,9 +104,12 @@ def changes(frame: pl.DataFrame, columns: list[str], cfg: StepConfig) -> pl.Data
 
 
 def asset_sigma(ch: pl.DataFrame, columns: list[str]) -> dict[str, float]:
-    """Robust std (1.4826 x median absolute value) of each centred change."""
+    """Robust std (1.4826 x median absolute value) of each centred change; columns with no
+    change at all in training (too few nights) are left out, never given a zero noise."""
+    if not columns or ch.height == 0:
+        return {}
     row = ch.select((pl.col(_r(c)).abs().median() * MAD_TO_STD).alias(c) for c in columns)
-    return {c: max(float(v or 0.0), MIN_SCALE) for c, v in row.row(0, named=True).items()}
+    return {c: max(float(v), MIN_SCALE) for c, v in row.row(0, named=True).items() if v is not None}
 
 
 def scope_stats(
@@ -140,10 +145,16 @@ def calibrate_steps(
     ch = changes(frame.filter(pl.col(NIGHT).is_in(kept.implode())), columns, cfg)
     ch = ch.filter(pl.col(NIGHT).is_in(nights.tail(cfg.calibration_nights).implode()))
     sigma = asset_sigma(ch, columns)
+    known = [c for c in columns if c in sigma]
     rows = []
     for scope in scopes(ch, groups):
-        stats = scope_stats(scope.select(ch), columns, sigma, cfg.asset_z)
-        rows += [_limits(scope.name, c, sigma[c], stats, cfg) for c in columns]
+        stats = scope_stats(scope.select(ch), known, sigma, cfg.asset_z)
+        # A scope needs a few nights of changes before its noise means anything.
+        rows += [
+            _limits(scope.name, c, sigma[c], stats, cfg)
+            for c in known
+            if stats[f"m::{c}"].drop_nulls().len() >= MIN_NIGHTS
+        ]
     return pl.DataFrame(rows, schema=STEP_TABLE_SCHEMA, orient="row")
 
 

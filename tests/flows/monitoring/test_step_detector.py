@@ -124,3 +124,13 @@ def test_scopes_with_too_few_assets_are_not_judged(table: pl.DataFrame) -> None:
     assert {v.scope: v.judged for v in out} == {"fleet": True, "plant=A": True}
     short = judge_steps(recent, tonight.head(10), table, ("plant",), 20, CFG)
     assert not any(v.judged for v in short)
+
+
+def test_too_short_a_training_window_gives_no_limits_and_no_alarm() -> None:
+    short = calibrate_steps(nights(6, seed=1), [COL], ("plant",), CFG)
+    assert short.height == 0  # 6 nights: at most 3 with a recent median of 3 nights
+    part = pl.col("asset_id").is_in([f"A{i:02d}" for i in range(12)])
+    recent, tonight = tonight_with(
+        nights(9, seed=2), pl.when(part).then(pl.col(COL) + 3.0).otherwise(pl.col(COL))
+    )
+    assert not any(v.judged for v in judge_steps(recent, tonight, short, ("plant",), 20, CFG))
