@@ -142,7 +142,9 @@ def calibrate_steps(
         return pl.DataFrame(schema=STEP_TABLE_SCHEMA)
     nights = frame[NIGHT].unique().sort()
     kept = nights.tail(cfg.calibration_nights + cfg.recent_nights)
-    ch = changes(frame.filter(pl.col(NIGHT).is_in(kept.implode())), columns, cfg)
+    wanted = (ASSET, NIGHT, LIFE, *groups, cfg.center_by, *columns)
+    narrow = frame.select(c for c in frame.columns if c in wanted)  # training frames are wide
+    ch = changes(narrow.filter(pl.col(NIGHT).is_in(kept.implode())), columns, cfg)
     ch = ch.filter(pl.col(NIGHT).is_in(nights.tail(cfg.calibration_nights).implode()))
     sigma = asset_sigma(ch, columns)
     known = [c for c in columns if c in sigma]
