@@ -134,3 +134,8 @@ def test_too_short_a_training_window_gives_no_limits_and_no_alarm() -> None:
         nights(9, seed=2), pl.when(part).then(pl.col(COL) + 3.0).otherwise(pl.col(COL))
     )
     assert not any(v.judged for v in judge_steps(recent, tonight, short, ("plant",), 20, CFG))
+
+
+def test_no_step_features_gives_an_empty_table() -> None:
+    # An experiment without a regime column has no z_regime features to compare.
+    assert calibrate_steps(nights(12).drop(COL), [], ("plant",), CFG).height == 0
