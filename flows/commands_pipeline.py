@@ -199,7 +199,9 @@ def models(ctx: typer.Context) -> None:
 def demo(
     ctx: typer.Context,
     assets: Annotated[int, typer.Option(min=20, help="Fleet size.")] = 300,
-    days: Annotated[int, typer.Option(min=60, help="Days of history.")] = 240,
+    days: Annotated[
+        int, typer.Option(min=200, help="Days of history (RUL validation needs ~200).")
+    ] = 240,
     nights: Annotated[int, typer.Option(min=1, max=30, help="Nights to score.")] = 7,
     seed: Annotated[int, typer.Option(help="Fleet seed.")] = 7,
     config: ExperimentOption = None,

@@ -10,8 +10,11 @@ Priority rules (applied per night):
 - Only scorable rows (a probability, status not ``unscorable``) are ranked; rank 1 is
   the highest ``p_fail``; ties go to the smaller ``asset_id`` so ranks are reproducible.
 - ``P1``: the top ``ceil(budget × fleet size)`` ranks — what the planners can inspect
-  in a day — provided ``p_fail ≥ p3_threshold``: the budget caps P1, it never sends a
-  technician to a machine the thresholds would not list at all.
+  in a day — provided ``p_fail ≥ p1_min``. The default ``p1_min = 0`` always fills the
+  daily budget: crews inspect a fixed number of machines a day, and the models are
+  graded the same way (event recall at the budget), while calibrated probabilities
+  over a 7-day horizon rarely reach the P2/P3 thresholds. Raise ``p1_min`` to keep
+  crews home on quiet nights.
 - ``P2``: the rest with ``p_fail ≥ p2_threshold``; ``P3``: the rest with
   ``p_fail ≥ p3_threshold``; otherwise ``none``. P1–P3 are "on the list".
 """
@@ -52,6 +55,9 @@ class RiskListConfig(BaseModel):
     budget: float = Field(0.01, gt=0, le=1, description="share of the fleet inspectable per day")
     p2_threshold: float = Field(0.5, ge=0, le=1, description="p_fail from which an asset is P2")
     p3_threshold: float = Field(0.2, ge=0, le=1, description="p_fail from which an asset is P3")
+    p1_min: float = Field(
+        0.0, ge=0, le=1, description="least p_fail for a budget slot (P1); 0 fills the budget"
+    )
     stale_after_hours: float = Field(48.0, gt=0, description="readings older than this: stale")
     top_n: int = Field(50, ge=1, description="rows shown in the report's top table")
     trend_nights: int = Field(7, ge=1, description="previous nights the trend looks back on")
@@ -79,13 +85,15 @@ def prioritise(scores: pl.LazyFrame, config: RiskListConfig) -> pl.LazyFrame:
         .with_columns(risk_rank=pl.when("_scorable").then(rank))
     )
     priority = (
-        pl.when(~pl.col("_scorable") | (p < config.p3_threshold))
+        pl.when(~pl.col("_scorable"))
         .then(pl.lit("none"))
-        .when(pl.col("risk_rank") <= slots)
+        .when((pl.col("risk_rank") <= slots) & (p >= config.p1_min))
         .then(pl.lit("P1"))
         .when(p >= config.p2_threshold)
         .then(pl.lit("P2"))
-        .otherwise(pl.lit("P3"))
+        .when(p >= config.p3_threshold)
+        .then(pl.lit("P3"))
+        .otherwise(pl.lit("none"))
     )
     stale = (pl.col("status") == "stale") | (
         pl.col("data_freshness_hours") > config.stale_after_hours

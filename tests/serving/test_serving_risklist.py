@@ -48,10 +48,14 @@ def test_budget_slots_round_up_and_ties_go_to_the_smaller_id() -> None:
     assert p1 == ["x000", "x001", "x002"]  # ceil(0.01 * 250) = 3
 
 
-def test_budget_never_lists_a_machine_below_every_threshold() -> None:
-    out = build_risk_list(scores({"a": 0.1, "b": 0.05}), config=CFG)
-    assert out["priority"].to_list() == ["none", "none"]
-    assert out["alert_state"].to_list() == [None, None]
+def test_budget_is_always_used_unless_a_p1_floor_is_set() -> None:
+    quiet = scores({"a": 0.1, "b": 0.05})
+    out = build_risk_list(quiet, config=CFG)  # budget 0.1 of 2 assets: one slot
+    assert out["priority"].to_list() == ["P1", "none"]
+    assert out["alert_state"].to_list() == ["new", None]
+    floored = build_risk_list(quiet, config=CFG.model_copy(update={"p1_min": 0.2}))
+    assert floored["priority"].to_list() == ["none", "none"]
+    assert floored["alert_state"].to_list() == [None, None]
 
 
 def test_stale_and_short_history_rows_are_ranked_but_flagged() -> None:
@@ -153,12 +157,14 @@ def _naive_priorities(p: dict[str, float | None], cfg: RiskListConfig) -> dict[s
     out = {}
     for a in p:
         v = p[a]
-        if v is None or v < cfg.p3_threshold:
+        if v is None:
             out[a] = "none"
-        elif ranked.index(a) < slots:
+        elif ranked.index(a) < slots and v >= cfg.p1_min:
             out[a] = "P1"
+        elif v >= cfg.p2_threshold:
+            out[a] = "P2"
         else:
-            out[a] = "P2" if v >= cfg.p2_threshold else "P3"
+            out[a] = "P3" if v >= cfg.p3_threshold else "none"
     return out
 
 
@@ -169,10 +175,13 @@ probabilities = st.one_of(st.none(), st.floats(0, 1), st.sampled_from([0.2, 0.5,
 @given(
     values=st.lists(probabilities, min_size=1, max_size=40),
     budget=st.sampled_from([0.01, 0.05, 0.2, 1.0]),
+    p1_min=st.sampled_from([0.0, 0.2, 0.6]),
 )
-def test_priorities_match_a_naive_reference(values: list[float | None], budget: float) -> None:
+def test_priorities_match_a_naive_reference(
+    values: list[float | None], budget: float, p1_min: float
+) -> None:
     p = {f"m{i:02d}": v for i, v in enumerate(values)}
-    cfg = RiskListConfig(budget=budget, p2_threshold=0.5, p3_threshold=0.2)
+    cfg = RiskListConfig(budget=budget, p2_threshold=0.5, p3_threshold=0.2, p1_min=p1_min)
     out = build_risk_list(scores(p), config=cfg)
     assert _by_asset(out, "priority") == _naive_priorities(p, cfg)
     ranked = out.filter(pl.col("risk_rank").is_not_null())
