@@ -25,6 +25,14 @@ ExperimentOption = Annotated[
 
 _WORKSPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
+DataOption = Annotated[str, typer.Option(help="Dataset folder or fsspec URL.")]
+MaxRejectOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0, max=1.0, help="Fail when a table's rejected share passes this (default 0.05)."
+    ),
+]
+
 config_app = typer.Typer(help="Inspect experiment configs.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
@@ -73,12 +81,12 @@ def _fail_on(exc: Exception) -> None:
 )
 def train(
     ctx: typer.Context,
-    data: Annotated[str, typer.Option(help="Dataset folder or fsspec URL.")],
+    data: DataOption,
     config: ExperimentOption = None,
     until: Annotated[
         str | None, typer.Option(help="Train on data known at this time only.")
     ] = None,
-    max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    max_reject_share: MaxRejectOption = None,
     runner: RunnerOption = None,
     dask_address: DaskAddressOption = None,
     batch_assets: BatchAssetsOption = None,
@@ -112,13 +120,13 @@ def train(
 )
 def score(
     ctx: typer.Context,
-    data: Annotated[str, typer.Option(help="Dataset folder or fsspec URL.")],
+    data: DataOption,
     as_of: Annotated[
         str | None, typer.Option(help="Scoring time (UTC).", show_default="today 00:00 UTC")
     ] = None,
     config: ExperimentOption = None,
     report: Annotated[bool, typer.Option(help="Also write the risk list and report.")] = True,
-    max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    max_reject_share: MaxRejectOption = None,
     runner: RunnerOption = None,
     dask_address: DaskAddressOption = None,
     batch_assets: BatchAssetsOption = None,
