@@ -18,6 +18,7 @@ from forewarn.flows import backtest_steps as bt
 from forewarn.flows.backtest_report import grade_backtest, write_backtest_report
 from forewarn.flows.experiment import ExperimentConfig, load_experiment
 from forewarn.flows.settings import Settings, load_settings
+from forewarn.flows.steps import champion_experiment
 from forewarn.flows.tasks import build_training_frame, io_task, run_step, train_and_register
 from forewarn.flows.training import validated
 
@@ -107,6 +108,8 @@ def backtest_flow(
     """
     settings = load_settings(home=home)
     exp = run_step("load experiment config", load_experiment, experiment)
+    if retrain_every is None:  # today's champion: build and grade nights as it was trained
+        exp = run_step("load the champion's config", champion_experiment, exp, settings)
     nights = run_step("plan backtest", bt.backtest_nights, start, end, exp.features.snapshot_every)
     periods = run_step("plan backtest", bt.plan_periods, nights, retrain_every)
     report = validated(data, settings, None, max_reject_share)
