@@ -17,6 +17,13 @@ from typing import Any
 import polars as pl
 
 from forewarn.features.atomic import write_parquet_atomic
+from forewarn.features.batch_checks import (
+    check_part,
+    check_small_tables,
+    in_batch,
+    merge_report,
+    of_no_asset,
+)
 from forewarn.features.batches import (
     AssetBatch,
     asset_placement,
@@ -27,12 +34,12 @@ from forewarn.features.batches import (
     restrict,
     sum_reports,
 )
-from forewarn.features.dataset import Dataset, load_dataset
+from forewarn.features.dataset import Dataset, ValidationReport, load_dataset
 from forewarn.features.labels import LabelReport, attach_labels
 from forewarn.features.snapshots import build_snapshots
 from forewarn.features.spec import FeatureSpec, LabelSpec
 from forewarn.flows.settings import Settings
-from forewarn.flows.steps import cut_at
+from forewarn.flows.steps import cut_at, rejects_file
 from forewarn.serving.score import reading_stats
 
 
@@ -64,7 +71,12 @@ class BatchJob:
 def plan_feature_batches(url: str, settings: Settings) -> list[AssetBatch]:
     """Batches of the dataset's assets within the settings' budget (one batch if it fits)."""
     ids = load_dataset(url).assets.select("asset_id").collect()["asset_id"].to_list()
-    return plan_batches(ids, asset_placement(url), settings.batch_readings, settings.batch_assets)
+    try:
+        placement = asset_placement(url)
+    except (pl.exceptions.PolarsError, OSError):
+        # A file that cannot be read: one batch, so validation names it as it always does.
+        return [AssetBatch(0, tuple(sorted(ids)), None, 0)]
+    return plan_batches(ids, placement, settings.batch_readings, settings.batch_assets)
 
 
 def _tables(
@@ -153,3 +165,47 @@ def finish_scoring_batches(
 def label_totals(finished: list[dict[str, Any]]) -> LabelReport:
     """The whole frame's label report from its parts'."""
     return sum_reports([LabelReport(**f["labels"]) for f in finished])
+
+
+def validate_batch(
+    url: str,
+    batch: AssetBatch | None,
+    known: tuple[str, ...],
+    check: tuple[datetime | None, datetime | None],
+    spill: str,
+) -> dict[str, Any]:
+    """Check one batch's telemetry, or with ``batch=None`` the rows of no known asset.
+
+    Args:
+        url: dataset folder or fsspec URL.
+        batch: the batch, or ``None`` for the rows whose id is not in ``known``.
+        known: every accepted asset id (used when ``batch`` is ``None``).
+        check: ``as_of`` and ``telemetry_since`` of the validation (see ``load_dataset``).
+        spill: folder for the part's rejected rows.
+    """
+    files = batch.files if batch is not None else None
+    data = load_dataset(url, as_of=check[0], telemetry_since=check[1], telemetry_files=files)
+    part, rejects = check_part(data, in_batch(batch) if batch else of_no_asset(known))
+    name = f"rejects-{batch.index:05d}" if batch else "rejects-rest"
+    path = (
+        write_parquet_atomic(rejects, Path(spill) / f"{name}.parquet") if rejects.height else None
+    )
+    return {"part": part, "rejects": path and str(path)}
+
+
+def merge_validation(
+    url: str,
+    checked: list[dict[str, Any]],
+    check: tuple[datetime | None, datetime | None],
+    rejects: Path,
+) -> tuple[ValidationReport, Path | None]:
+    """The report and rejects file ``steps.validate_and_quarantine`` writes, from the parts."""
+    data = load_dataset(url, as_of=check[0], telemetry_since=check[1])
+    small, small_rejects = check_small_tables(data)
+    report = merge_report(data, [c["part"] for c in checked], small)
+    if report.total_rejected == 0:
+        return report, None
+    parts = [pl.read_parquet(c["rejects"]) for c in checked if c["rejects"]]
+    path = rejects_file(url, rejects)
+    write_parquet_atomic(pl.concat([small_rejects, *parts], how="vertical"), path)
+    return report, path

@@ -10,6 +10,7 @@ single in-memory run gives, bit for bit (``features.batches``).
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.runners import gather, task_runner
 from forewarn.flows.settings import Settings
 from forewarn.flows.steps import longest_window, training_span
-from forewarn.flows.tasks import build_training_frame, io_task
+from forewarn.flows.tasks import build_training_frame, io_task, validate_data
 from forewarn.serving.schema import night_key
 
 span_task = io_task(bs.batch_span, "span of a feature batch")
@@ -33,6 +34,7 @@ build_task = io_task(bs.build_batch, "build a feature batch")
 pool_task = io_task(bs.pool_batches, "pool fleet norms")
 finish_task = io_task(bs.finish_training_batch, "finish a training batch")
 finish_night_task = io_task(bs.finish_scoring_batches, "finish tonight's snapshot")
+validate_task = io_task(bs.validate_batch, "validate a batch")
 
 
 def _whole(spans: list[dict[str, Any]]) -> tuple[datetime, datetime]:
@@ -143,3 +145,45 @@ def night_inputs(
     out = settings.home / "runs" / f"night-{night_key(as_of)}"
     runner = task_runner(settings)
     return night_batches.with_options(task_runner=runner)(url, plan, exp, as_of, since, str(out))
+
+
+@flow(name="forewarn-validation-batches", log_prints=False, validate_parameters=False)
+def validation_batches(
+    url: str,
+    plan: list[AssetBatch],
+    check: tuple[datetime | None, datetime | None],
+    rejects: str,
+    spill: str,
+) -> tuple[ValidationReport, Path | None]:
+    """Validate batch by batch, plus the rows of no known asset; one report, one rejects file.
+
+    Args:
+        url: dataset folder or fsspec URL.
+        plan: the asset batches.
+        check: ``as_of`` and ``telemetry_since`` of the validation.
+        rejects: rejects file, or folder for ``<dataset name>.parquet``.
+        spill: scratch folder for the batches' rejected rows (removed at the end).
+    """
+    known = tuple(a for b in plan for a in b.assets)
+    calls = [(url, b, (), check, spill) for b in plan] + [(url, None, known, check, spill)]
+    checked = gather(validate_task, calls)
+    out = bs.merge_validation(url, checked, check, Path(rejects))
+    shutil.rmtree(spill, ignore_errors=True)
+    return out
+
+
+def validate_fleet(
+    url: str,
+    as_of: datetime | None,
+    rejects: Path,
+    since: datetime | None,
+    settings: Settings,
+) -> tuple[ValidationReport, Path | None]:
+    """``steps.validate_and_quarantine``, in batches when the fleet is bigger than one."""
+    plan = bs.plan_feature_batches(url, settings)
+    if len(plan) == 1 and settings.runner == "local":
+        return validate_data(url, as_of, rejects, since)
+    (settings.home / "runs").mkdir(parents=True, exist_ok=True)
+    spill = tempfile.mkdtemp(prefix="validate-", dir=settings.home / "runs")
+    flow_ = validation_batches.with_options(task_runner=task_runner(settings))
+    return flow_(url, plan, (as_of, since), str(rejects), spill)

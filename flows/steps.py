@@ -64,9 +64,14 @@ def validate_and_quarantine(
     report = summarize(dataset)
     if report.total_rejected == 0:
         return report, None
-    path = rejects if rejects.suffix == ".parquet" else rejects / f"{_dataset_name(url)}.parquet"
+    path = rejects_file(url, rejects)
     write_parquet_atomic(dataset.rejects.collect(), path)
     return report, path
+
+
+def rejects_file(url: str, rejects: Path) -> Path:
+    """``rejects`` if it names a ``.parquet`` file, else ``<rejects>/<dataset name>.parquet``."""
+    return rejects if rejects.suffix == ".parquet" else rejects / f"{_dataset_name(url)}.parquet"
 
 
 def cut_at(dataset: Dataset, until: datetime | None) -> Dataset:

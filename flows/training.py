@@ -8,12 +8,12 @@ from typing import Any
 from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
-from forewarn.flows.batched import build_frame
+from forewarn.flows.batched import build_frame, validate_fleet
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.settings import Settings, load_settings
 from forewarn.flows.steps import check_tracking
-from forewarn.flows.tasks import StepFailedError, run_step, train_and_register, validate_data
+from forewarn.flows.tasks import StepFailedError, run_step, train_and_register
 
 
 class TooManyRejectsError(ValueError):
@@ -39,7 +39,13 @@ def validated(
 ) -> ValidationReport:
     """Validate (writing rejects) and apply the reject gate; the first step of every flow."""
     report, _ = run_step(
-        "validate data", validate_data, data, as_of, settings.rejects_dir, telemetry_since
+        "validate data",
+        validate_fleet,
+        data,
+        as_of,
+        settings.rejects_dir,
+        telemetry_since,
+        settings,
     )
     limit = settings.reject_threshold if threshold is None else threshold
     run_step("validate data", reject_gate, report, limit)

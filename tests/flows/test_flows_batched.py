@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +13,7 @@ import pytest
 from forewarn.features.dataset import load_dataset
 from forewarn.features.snapshots import scoring_snapshot
 from forewarn.flows import steps
-from forewarn.flows.batched import build_frame
+from forewarn.flows.batched import build_frame, night_inputs, validate_fleet
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.scoring import scoring_flow
 from forewarn.flows.settings import load_settings
@@ -74,15 +76,55 @@ def test_nightly_scores_on_dask_equal_one_run(trained: Trained, home: Path, clus
     batched = store.night(NIGHT).sort("asset_id")
 
     assert out["assets"] == FLEET_ASSETS == batched.height
+    assert not list((home / "runs").glob("night-*"))  # the batches' files are cleaned up
     # The night's snapshot, built in 3 batches on 2 workers, is the one-run snapshot.
+    settings = load_settings(home=home, runner="dask", dask_address=cluster, batch_assets=16)
+    exp = load_experiment(str(trained.config))
+    since = steps.scoring_since(str(trained.fleet), NIGHT, exp)
+    files = night_inputs(str(trained.fleet), NIGHT, exp, settings, since)
+    assert files is not None
     night = load_dataset(str(trained.fleet), as_of=NIGHT)
-    spec = load_experiment(str(trained.config)).features
-    direct = scoring_snapshot(night.telemetry, night.events, night.assets, NIGHT, spec)
-    saved = next((home / "runs").glob("night-*/snapshot.parquet"))
-    assert pl.read_parquet(saved).equals(direct)
+    direct = scoring_snapshot(night.telemetry, night.events, night.assets, NIGHT, exp.features)
+    assert pl.read_parquet(files["snapshot"]).equals(direct)
     # Hence the same scores (to float tolerance) and the same statuses and drivers.
     for col in ("p_fail", "rul_hours", "rul_low_hours", "rul_high_hours"):
         a, b = one[col].fill_null(-1.0).to_numpy(), batched[col].fill_null(-1.0).to_numpy()
         assert a == pytest.approx(b, rel=1e-12, abs=1e-12), col
     same = ["asset_id", "status", "status_reason", "data_freshness_hours", "top_drivers"]
     assert batched.select(same).equals(one.select(same))
+
+
+def _faulty_copy(fleet: Path, root: Path) -> Path:
+    """The fleet plus a file of bad rows: unknown and empty ids, a repeat of a known
+    asset's reading (in another file than the original), NaN, and a reading after as_of."""
+    copy = root / "faulty"
+    shutil.copytree(fleet, copy)
+    good = pl.read_parquet(copy / "telemetry" / "part-00000.parquet")
+    first = good.head(1)
+    bad = pl.concat(
+        [
+            first.with_columns(pl.lit("NO-SUCH-ASSET").alias("asset_id")),
+            first.with_columns(pl.lit("  ").alias("asset_id")),
+            first,  # duplicate (asset_id, ts) across files
+            good.slice(5, 1).with_columns(pl.lit(float("nan")).alias("current_a")),
+            first.with_columns(pl.col("ts") + timedelta(days=400)),
+        ]
+    )
+    bad.write_parquet(copy / "telemetry" / "part-99999.parquet")
+    return copy
+
+
+def test_validation_in_batches_gives_the_one_pass_report_and_rejects(
+    prefect_harness: None, small_fleet: Path, tmp_path: Path
+) -> None:
+    data = str(_faulty_copy(small_fleet, tmp_path))
+    one, one_path = steps.validate_and_quarantine(data, NIGHT, tmp_path / "one.parquet")
+    settings = load_settings(home=tmp_path / "home", batch_assets=16)
+    report, path = validate_fleet(data, NIGHT, tmp_path / "batched.parquet", None, settings)
+
+    assert one.total_rejected >= 5 and len(one.rejects_by_reason) >= 4
+    assert report == one
+    assert one_path is not None and path is not None
+    keys = ["table", "file", "row"]
+    assert pl.read_parquet(path).sort(keys).equals(pl.read_parquet(one_path).sort(keys))
+    assert not list((tmp_path / "home" / "runs").glob("validate-*"))
