@@ -49,16 +49,18 @@ def check_part(data: Dataset, keep: pl.Expr) -> tuple[PartCheck, pl.DataFrame]:
     so only the selected rows are checked.
     """
     checked = data.checked["telemetry"].filter(keep)
-    raw = [c.removeprefix("_raw_") for c in checked.collect_schema() if c.startswith("_raw_")]
-    counts, span, rejects = pl.collect_all(
-        [
-            checked.group_by(v.REASON).agg(pl.len().alias("n")),
-            v.accepted_of(checked).select(pl.col("ts").min().alias("s"), pl.col("ts").max()),
-            v.rejects_of("telemetry", checked, raw),
-        ]
+    groups = checked.group_by(v.REASON).agg(
+        pl.len().alias("n"), pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end")
     )
-    reasons = {r: int(n) for r, n in counts.iter_rows()}
-    return PartCheck(reasons, span["s"][0], span["ts"][0]), rejects
+    counts = groups.collect(engine="streaming")
+    accepted = counts.filter(pl.col(v.REASON).is_null())
+    span = accepted.row(0, named=True) if accepted.height else {"start": None, "end": None}
+    reasons = {r: int(n) for r, n in counts.select(v.REASON, "n").iter_rows()}
+    part = PartCheck(reasons, span["start"], span["end"])
+    if accepted.height == counts.height:  # nothing rejected: skip the pass that types raw text
+        return part, pl.DataFrame()
+    raw = [c.removeprefix("_raw_") for c in checked.collect_schema() if c.startswith("_raw_")]
+    return part, v.rejects_of("telemetry", checked, raw).collect(engine="streaming")
 
 
 def check_small_tables(data: Dataset) -> tuple[dict[str, dict[str | None, int]], pl.DataFrame]:
