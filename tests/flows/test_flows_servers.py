@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -81,11 +83,42 @@ def test_train_and_score_through_real_servers(
         by_flow = {f["id"]: f["name"] for f in flows}
         done = sorted((by_flow[r["flow_id"]], r["state_type"]) for r in runs)
         assert done == [("forewarn-scoring", "COMPLETED"), ("forewarn-training", "COMPLETED")]
+        _check_scheduler(prefect, env, str(small_fleet))
     finally:
         stopped = stop_servers(settings)
     assert all("stopped" in line for line in stopped), stopped
     assert not any(alive(s.pid) for s in servers)
     assert read_state(settings) == []
+
+
+APPLY = (
+    "from forewarn.flows.schedules import build_deployments\n"
+    "(dep,) = build_deployments({data!r}, cron='*/10 * * * *', timezone='Asia/Shanghai')\n"
+    "print(dep.apply())\n"
+)
+
+
+def _check_scheduler(prefect: str, env: dict[str, str], data: str) -> None:
+    """The nightly deployment registers, and the server's scheduler creates its runs
+    (SQLAlchemy 2.1 broke that silently: deployments registered, runs never came)."""
+    out = subprocess.run(
+        [sys.executable, "-c", APPLY.format(data=data)],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
+    )  # fmt: skip
+    dep_id = out.stdout.strip().splitlines()[-1]
+    deployment = _get(f"{prefect}/deployments/{dep_id}")
+    assert deployment["schedules"][0]["schedule"]["cron"] == "*/10 * * * *"
+    assert deployment["global_concurrency_limit"]["limit"] == 1
+    deadline = time.monotonic() + 60
+    runs: list = []
+    while not runs and time.monotonic() < deadline:
+        time.sleep(1)
+        body = {"deployments": {"id": {"any_": [dep_id]}}, "sort": "EXPECTED_START_TIME_ASC"}
+        runs = _post(f"{prefect}/flow_runs/filter", body)
+    assert runs, "the scheduler created no runs for the nightly deployment"
+    first = datetime.fromisoformat(runs[0]["expected_start_time"])
+    assert first.minute % 10 == 0 and first.second == 0
+    assert all(r["state_type"] == "SCHEDULED" for r in runs)
 
 
 @pytest.fixture
