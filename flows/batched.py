@@ -102,7 +102,7 @@ def build_frame(
     """
     plan = bs.plan_feature_batches(url, settings)
     if len(plan) == 1 and settings.runner == "local":
-        return build_training_frame(url, exp, run_dir / "training_frame.parquet", until)
+        return build_training_frame(url, exp, run_dir / "training_frame.parquet", until, report)
     known = None if until is not None else (report.start, report.end)
     runner = task_runner(settings)
     built = training_batches.with_options(task_runner=runner)(
