@@ -58,6 +58,11 @@ class TableSource:
     protocol: str
 
 
+def _inside(path: str, folder: str) -> str:
+    """``path`` relative to ``folder`` (with its leading slash), or its base name."""
+    return path[len(folder) :] if path.startswith(folder) else "/" + path.rsplit("/", 1)[-1]
+
+
 def _list_table_files(fs: fsspec.AbstractFileSystem, root: str, table: str) -> list[str]:
     files: list[str] = []
     for ext in _EXTENSIONS:
@@ -67,7 +72,9 @@ def _list_table_files(fs: fsspec.AbstractFileSystem, root: str, table: str) -> l
     folder = f"{root}/{table}"
     if fs.isdir(folder):
         found = fs.find(folder)
-        files.extend(f for f in found if f.endswith(_EXTENSIONS) and "/." not in f)
+        # Skip hidden files below the table folder (e.g. a writer's ".part.tmp"), judged on
+        # the part of the path inside it: the dataset itself may sit in a hidden workspace.
+        files.extend(f for f in found if f.endswith(_EXTENSIONS) and "/." not in _inside(f, folder))
     return sorted(files)
 
 

@@ -245,3 +245,19 @@ def test_telemetry_since_checks_only_the_window(tmp_path: Path, fmt: str) -> Non
     assert report.rejects_by_reason == {"telemetry: null or unparseable ts": 1}
     whole = summarize(load_dataset(str(root), as_of=AS_OF)).counts["telemetry"]
     assert whole.input == 5
+
+
+def test_dataset_inside_a_hidden_workspace_skips_only_hidden_files_below_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default workspace is ./.forewarn: a relative path with a hidden folder in it.
+    monkeypatch.chdir(tmp_path)
+    root = Path(".forewarn") / "data" / "fleet"
+    (root / "telemetry").mkdir(parents=True)
+    part = pl.DataFrame({"asset_id": ["A1"], "ts": [datetime(2025, 1, 1)], "temp": [1.0]})
+    part.write_parquet(root / "telemetry" / "part-00000.parquet")
+    part.write_parquet(root / "telemetry" / ".part-00001.parquet.tmp.parquet")
+    write_csv_dataset(root, assets=ASSETS)
+    ds = load_dataset(str(root))
+    assert [f.rsplit("/", 1)[-1] for f in ds.files["telemetry"]] == ["part-00000.parquet"]
+    assert summarize(ds).counts["telemetry"].input == 1
