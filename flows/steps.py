@@ -5,7 +5,6 @@ quick ones directly. Nothing here imports prefect.
 
 from __future__ import annotations
 
-import json
 from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
@@ -158,22 +157,6 @@ def model_features(columns: list[str], exp: ExperimentConfig) -> list[str]:
     return [c for c in columns if c not in skip]
 
 
-def string_leaves(info: dict[str, Any]) -> dict[str, Any]:
-    """The same nesting with every leaf a string (JSON for non-strings).
-
-    ``log_and_register`` turns the dataset record into run tags as is; MLflow's REST
-    store (a real tracking server) refuses non-string tag values, SQLite does not.
-    """
-    return {
-        k: string_leaves(v)
-        if isinstance(v, dict)
-        else v
-        if isinstance(v, str)
-        else json.dumps(v, default=str)
-        for k, v in info.items()
-    }
-
-
 def train_and_register(
     frame_path: str,
     exp: ExperimentConfig,
@@ -200,7 +183,7 @@ def train_and_register(
         settings.tracking_uri,
         exp.name,
         exp.model_dump(mode="json"),
-        string_leaves(dataset_info),
+        dataset_info,
         artifact_location=settings.artifact_root,
     )
     return {

@@ -42,6 +42,7 @@ from forewarn.models.registry_store import (
     flatten,
     git_commit,
     log_flat,
+    tag_text,
 )
 from forewarn.models.registry_versions import (
     CHALLENGER,
@@ -194,7 +195,7 @@ def log_and_register(
         "forewarn.kind": "training",
         "forewarn.horizon": result.horizon,
         **{f"beats_baselines.{k}": str(v).lower() for k, v in result.beats_baselines.items()},
-        **{f"dataset.{k}": v for k, v in flatten("", dataset_info).items()},
+        **{f"dataset.{k}": tag_text(v) for k, v in flatten("", dataset_info).items()},
     }
     if commit:
         tags |= {"git_commit": commit, "mlflow.source.git.commit": commit}

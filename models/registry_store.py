@@ -112,9 +112,19 @@ def log_flat(
     now = int(datetime.now(UTC).timestamp() * 1000)
     m = [Metric(k, v, now, 0) for k, v in finite(metrics).items()]
     p = [Param(k, str(v)[:6000]) for k, v in params.items()]
-    t = [RunTag(k, str(v)[:5000]) for k, v in tags.items()]
+    t = [RunTag(k, tag_text(v)) for k, v in tags.items()]
     for i in range(0, max(len(m), len(p), len(t)), 100):  # MLflow's batch limits
         client.log_batch(run_id, m[i : i + 100], p[i : i + 100], t[i : i + 100])
+
+
+def tag_text(value: Any) -> str:
+    """A run or version tag value: strings as they are, anything else as JSON.
+
+    MLflow's REST store (a real tracking server) refuses non-string tag values where
+    the SQLite store silently coerces them, so every tag passes through here.
+    """
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:5000]  # MLflow's tag value limit
 
 
 def flatten(prefix: str, value: Any) -> dict[str, Any]:

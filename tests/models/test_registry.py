@@ -41,7 +41,7 @@ def weak(snapshots: pl.DataFrame) -> TrainingResult:
 def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
     """Weak model first (no champion yet), then the strong one, then weak again."""
     config = {"name": "test", "model": {"seed": 42}}
-    dataset = {"fingerprint": "abc123", "rows": 14400}
+    dataset = {"fingerprint": "abc123", "rows": 14400, "span": {"sensors": ["a", "b"], "complete": True}}
     return [
         log_and_register(result, store, "forewarn-test", config, dataset, commit="deadbeef")
         for result in (weak, trained, weak)
@@ -84,6 +84,10 @@ def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
     assert run.data.params["model.calibration"] == "platt"
     assert run.data.tags["git_commit"] == "deadbeef"
     assert run.data.tags["dataset.fingerprint"] == "abc123"
+    # Non-string values become JSON text (a real MLflow server refuses non-string tags).
+    assert run.data.tags["dataset.rows"] == "14400"
+    assert run.data.tags["dataset.span.sensors"] == '["a", "b"]'
+    assert run.data.tags["dataset.span.complete"] == "true"  # JSON, not str(True)
     assert run.data.tags["promotion.risk.decision"] == "promoted"
     files = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"plots", "config", "data", "baselines", "validation", "curves", "summary.json"} <= files
