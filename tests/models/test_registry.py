@@ -41,7 +41,11 @@ def weak(snapshots: pl.DataFrame) -> TrainingResult:
 def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
     """Weak model first (no champion yet), then the strong one, then weak again."""
     config = {"name": "test", "model": {"seed": 42}}
-    dataset = {"fingerprint": "abc123", "rows": 14400, "span": {"sensors": ["a", "b"], "complete": True}}
+    dataset = {
+        "fingerprint": "abc123",
+        "rows": 14400,
+        "span": {"sensors": ["a", "b"], "complete": True},
+    }
     return [
         log_and_register(result, store, "forewarn-test", config, dataset, commit="deadbeef")
         for result in (weak, trained, weak)
