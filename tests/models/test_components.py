@@ -54,6 +54,22 @@ def test_calibration_repairs_overconfident_scores(method: str) -> None:
     np.testing.assert_allclose(again.predict(raw), cal.predict(raw))
 
 
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibration_keeps_the_ranking(method: str) -> None:
+    # A step-function isotonic map ties whole blocks of scores: ranking metrics drop.
+    rng = np.random.default_rng(1)
+    true_p = 1e-4 + rng.beta(0.3, 20.0, 20_000)
+    y = rng.random(true_p.size) < true_p
+    raw = np.clip(true_p * 3, 0, 1)
+    new = rng.permutation(raw)
+    calibrated = Calibrator(method).fit(raw, y).predict(new)
+    distinct = np.unique(new).size
+    assert np.unique(calibrated).size == distinct
+    order = np.argsort(new, kind="stable")
+    assert np.all(np.diff(calibrated[order]) >= 0)
+    assert np.all((calibrated >= 0) & (calibrated <= 1))
+
+
 def test_calibration_without_positives_is_refused() -> None:
     with pytest.raises(ValueError, match="calibration_window"):
         Calibrator("isotonic").fit(np.array([0.1, 0.2]), np.array([False, False]))
