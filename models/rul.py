@@ -17,7 +17,9 @@ all rows share one gradient; no split has any gain and the booster stops after o
 constant tree (the 80 % interval was [cap, cap] for every row). The quantile boosters
 therefore learn the target minus an origin just below the cap (``ATOM_OFFSET_HOURS``)
 and start from it: rows at the cap then pull up, rows failing earlier pull down, and
-trees can separate them. The origin is stored with the model and added back.
+trees can separate them. The origin is stored with the model and added back; a bound
+above the origin means "at the cap" (the boosters approach the atom from below and stop
+a hair short of it) and is set to the cap.
 """
 
 from __future__ import annotations
@@ -147,6 +149,10 @@ class RulModel:
             [self.boosters_[k].predict(x) + origin[k] for k in ("low", "point", "high")]
         )
         upper = np.inf if self.cap_hours is None else self.cap_hours
+        if self.cap_hours is not None and self.quantile_origin > 0:
+            # Bounds between the origin and the cap sit on the atom (module docstring).
+            bounds = preds[:, [0, 2]]
+            preds[:, [0, 2]] = np.where(bounds > self.quantile_origin, upper, bounds)
         preds = np.sort(np.clip(preds, 0.0, upper), axis=1)
         return preds[:, 1], preds[:, 0], preds[:, 2]
 

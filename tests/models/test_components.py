@@ -136,7 +136,7 @@ def test_rul_interval_opens_below_the_cap_where_failures_come() -> None:
     assert np.median(low[x > 0.8]) < 0.5 * cap and np.median(low[x < 0.5]) > 0.95 * cap
     short = target < cap
     inside = (target >= low) & (target <= high)
-    assert inside[short].mean() > 0.6 and inside.mean() > 0.75
+    assert inside[short].mean() > 0.6 and inside[~short].mean() > 0.99
     again = RulModel.from_state(*model.to_state())
     np.testing.assert_allclose(again.predict(frame)[1], low)
 
