@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from forewarn.features.atomic import write_atomic
 from forewarn.features.contract import Reason
 from forewarn.features.dataset import ValidationReport, load_dataset, summarize
-from forewarn.features.snapshots import needed_since, scoring_snapshot, training_frame
+from forewarn.features.snapshots import needed_since, scoring_snapshot
 from forewarn.flows.experiment import ExperimentConfig
-from forewarn.flows.steps import training_span
+from forewarn.flows.steps import labelled_frame, training_span
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -103,16 +103,7 @@ def frame_file(
     first, last = start or first, end or last
     if last < first:
         raise ValueError(f"--start {first.isoformat()} is after --end {last.isoformat()}")
-    frame, labels = training_frame(
-        dataset.telemetry,
-        dataset.events,
-        dataset.assets,
-        first,
-        last,
-        features,
-        exp.labels,
-        data_end=report.end,
-    )
+    frame, labels = labelled_frame(dataset, report, features, exp.labels, first, last)
     write_frame(frame, out)
     return FeatureFile(
         str(out),
