@@ -56,6 +56,16 @@ def _load(work: Path, step: str) -> dict[str, Any]:
     return json.loads((work / "results" / f"{step.replace(':', '-')}.json").read_text())
 
 
+def _span(work: Path) -> dict[str, Any]:
+    """The data's span from whichever validation step ran (both report the same span)."""
+    done = [
+        s
+        for s in ("validate", "validate:batched")
+        if (work / "results").joinpath(f"{s.replace(':', '-')}.json").exists()
+    ]
+    return _load(work, done[0])
+
+
 def _settings(work: Path, runner: str) -> Any:
     from forewarn.flows.settings import load_settings, prepare_environment
 
@@ -101,7 +111,7 @@ def step_frame(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     from forewarn.flows.experiment import load_experiment
     from forewarn.flows.runners import task_runner
 
-    valid = _load(a.work, "validate")
+    valid = _span(a.work)
     span = (datetime.fromisoformat(valid["start"]), datetime.fromisoformat(valid["end"]))
     url, t = str(a.work / "fleet"), time.perf_counter()
     plan = plan_feature_batches(url, settings)
@@ -172,7 +182,7 @@ def step_night(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     from forewarn.serving.score import ScoringRules, score_snapshot
 
     exp, url = load_experiment("default"), str(a.work / "fleet")
-    end = datetime.fromisoformat(_load(a.work, "validate")["end"])
+    end = datetime.fromisoformat(_span(a.work)["end"])
     as_of = end.replace(hour=0, minute=0, second=0, microsecond=0)
     t = time.perf_counter()
     since = scoring_since(url, as_of, exp)

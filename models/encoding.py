@@ -32,16 +32,22 @@ class FeatureEncoder:
     def __init__(self, feature_cols: list[str] | tuple[str, ...]) -> None:
         self.feature_cols = list(feature_cols)
 
-    def fit(self, frame: pl.DataFrame) -> FeatureEncoder:
-        """Record which features are categorical and the levels seen in training."""
-        missing = [c for c in self.feature_cols if c not in frame.columns]
+    def fit(self, frame: pl.DataFrame | pl.LazyFrame) -> FeatureEncoder:
+        """Record which features are categorical and the levels seen in training.
+
+        A ``LazyFrame`` (a scan of the training frame's parts) reads the categorical
+        columns only, so the levels of a frame too big for memory cost one narrow pass.
+        """
+        schema = frame.collect_schema()
+        missing = [c for c in self.feature_cols if c not in schema]
         if missing:
             raise ValueError(f"feature columns missing from the training frame: {missing}")
-        self.levels_: dict[str, list[str]] = {}
-        for col in self.feature_cols:
-            if is_categorical(frame.schema[col]):
-                values = frame.get_column(col).cast(pl.String).drop_nulls().unique()
-                self.levels_[col] = sorted(values.to_list())
+        cats = [c for c in self.feature_cols if is_categorical(schema[c])]
+        seen = frame.lazy().select(pl.col(c).cast(pl.String).unique().implode() for c in cats)
+        row = seen.collect().row(0, named=True) if cats else {}
+        self.levels_: dict[str, list[str]] = {
+            c: sorted(v for v in row[c] if v is not None) for c in cats
+        }
         return self
 
     @property
@@ -51,8 +57,11 @@ class FeatureEncoder:
 
     def transform(self, frame: pl.DataFrame) -> np.ndarray:
         """Encode ``frame`` as float64; categories become codes, unseen levels NaN."""
-        exprs = [self._expr(col) for col in self.feature_cols]
-        return frame.select(exprs).to_numpy().astype(np.float64, copy=False)
+        return frame.select(self.exprs()).to_numpy().astype(np.float64, copy=False)
+
+    def exprs(self) -> list[pl.Expr]:
+        """One Float64 expression per feature, in matrix order (usable inside a scan)."""
+        return [self._expr(col) for col in self.feature_cols]
 
     def _expr(self, col: str) -> pl.Expr:
         if col not in self.levels_:

@@ -47,6 +47,18 @@ def rul_target(cap_hours: float | None) -> pl.Expr:
     return pl.when(known).then(pl.min_horizontal(rul, pl.lit(cap_hours))).otherwise(None)
 
 
+def rul_rows_filter(label_end: datetime, cap_hours: float | None) -> pl.Expr:
+    """Filter for rows whose capped RUL is fully known by ``label_end`` (see
+    ``rul_training_rows``); an expression, so it can be pushed into a Parquet scan."""
+    if cap_hours is not None:
+        # Leakage guard: the label window (as_of, as_of + cap] ends before the split.
+        settled = pl.col("as_of") + timedelta(hours=cap_hours) <= label_end
+    else:
+        # Leakage guard: only failures that happened before the split are used.
+        settled = pl.col("as_of") + rul_span() <= label_end
+    return settled & rul_target(cap_hours).is_not_null()
+
+
 def rul_training_rows(
     frame: pl.DataFrame, label_end: datetime, cap_hours: float | None
 ) -> tuple[pl.DataFrame, np.ndarray]:
@@ -57,15 +69,8 @@ def rul_training_rows(
         label_end: the first instant the model must not learn from (split start).
         cap_hours: the RUL cap, or ``None`` for uncapped.
     """
-    if cap_hours is not None:
-        # Leakage guard: the label window (as_of, as_of + cap] ends before the split.
-        usable = frame.filter(pl.col("as_of") + timedelta(hours=cap_hours) <= label_end)
-    else:
-        # Leakage guard: only failures that happened before the split are used.
-        usable = frame.filter(pl.col("as_of") + rul_span() <= label_end)
-    usable = usable.with_columns(rul_target(cap_hours).alias("_target"))
-    usable = usable.filter(pl.col("_target").is_not_null())
-    return usable.drop("_target"), usable.get_column("_target").to_numpy()
+    usable = frame.filter(rul_rows_filter(label_end, cap_hours))
+    return usable, usable.select(rul_target(cap_hours)).to_series().to_numpy()
 
 
 class RulModel:
@@ -103,8 +108,20 @@ class RulModel:
             raise ValueError(
                 "no snapshot has a known RUL in the training window: add history or lower rul_cap"
             )
-        self.encoder_ = FeatureEncoder(self.feature_cols).fit(frame)
-        x = self.encoder_.transform(frame)
+        encoder = FeatureEncoder(self.feature_cols).fit(frame)
+        return self.fit_encoded(encoder, encoder.transform(frame), target_hours)
+
+    def fit_encoded(
+        self, encoder: FeatureEncoder, x: np.ndarray, target_hours: np.ndarray
+    ) -> RulModel:
+        """``fit`` on rows already encoded by the fitted ``encoder`` (``x``): the training
+        slice of a big frame is encoded chunk by chunk (``models.slices``), never held as
+        a frame and a matrix at once."""
+        if len(target_hours) == 0:
+            raise ValueError(
+                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+            )
+        self.encoder_ = encoder
         common = {
             "params": self.params,
             "seed": self.seed,
