@@ -41,6 +41,8 @@ STEPS = (
     "night:dask",
     "train:dask",
     "compare",
+    "fulltrain:local",
+    "fulltrain:dask",
 )
 
 
@@ -168,6 +170,51 @@ def step_train(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     }
 
 
+def step_fulltrain(a: argparse.Namespace, runner: str) -> dict[str, Any]:
+    """What ``forewarn train`` runs after the frame is built, on the whole frame: train,
+    grade and register (``train_and_register``: a lazy scan of the parts, LightGBM on the
+    Dask cluster when the runner is ``dask``), then the drift reference."""
+    settings = _settings(a.work, runner)
+    import polars as pl
+
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.monitoring.saving import save_reference
+    from forewarn.flows.steps import train_and_register
+
+    exp = load_experiment("default")
+    if a.cv_folds is not None:
+        exp = exp.model_copy(
+            update={"model": exp.model.model_copy(update={"cv_folds": a.cv_folds})}
+        )
+    frame = str(a.work / "runs" / "local" / "training_frame")
+    from forewarn.flows.cluster import trains_on_dask
+    from forewarn.models.slices import FrameSource
+
+    rows = FrameSource.parquet(frame).rows.select(pl.len()).collect().item()
+    t = time.perf_counter()
+    out = train_and_register(frame, exp, settings, {"bench": "scale"}, a.work / "plots" / runner)
+    trained = time.perf_counter() - t
+    ref = save_reference(
+        frame, str(a.work / "fleet"), None, exp, settings, out["run_id"], out["versions"]
+    )
+    m = out["metrics"]
+    return {
+        "rows": int(m["data.train_rows"] + m["data.calibration_rows"] + m["data.validation_rows"]),
+        "train_rows": int(m["data.train_rows"]),
+        "rul_train_rows": int(m["data.rul_train_rows"]),
+        "cv_folds": exp.model.cv_folds,
+        "frame_rows": rows,
+        "on_dask": trains_on_dask(settings, rows),
+        "train_s": round(trained, 1),
+        "reference_s": round(time.perf_counter() - t - trained, 1),
+        "reference_rows": ref["rows"],
+        "pr_auc": round(m["risk.lightgbm.pr_auc"], 4),
+        "event_recall": round(m["risk.lightgbm.event_recall"], 4),
+        "rul_mae_capped_h": round(m["rul.lightgbm.mae_capped"], 1),
+        "fit_s": {k: round(v, 1) for k, v in m.items() if k.startswith("time.")},
+    }
+
+
 def step_night(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     settings = _settings(a.work, runner)
     import polars as pl
@@ -237,6 +284,8 @@ def run(a: argparse.Namespace, step: str) -> dict[str, Any]:
     (a.work / "logs").mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, __file__, "--step", step, "--work", str(a.work)]
     cmd += ["--assets", str(a.assets), "--days", str(a.days), "--train-assets", str(a.train_assets)]
+    if a.cv_folds is not None:
+        cmd += ["--cv-folds", str(a.cv_folds)]
     log = (a.work / "logs" / f"{step.replace(':', '-')}.log").open("w")
     start, tree, largest = time.perf_counter(), 0, 0
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)  # nosec B603  # own argv
@@ -336,6 +385,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--train-assets", type=int, default=1_000)
+    parser.add_argument(
+        "--cv-folds", type=int, help="fulltrain: override the experiment's cv_folds"
+    )
     parser.add_argument("--work", type=Path, required=True, help="scratch folder")
     parser.add_argument(
         "--steps",

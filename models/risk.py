@@ -11,6 +11,7 @@ from forewarn.models.boosting import booster_from_text, gain_importance, train_b
 from forewarn.models.calibration import Calibrator
 from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import FeatureEncoder, FeatureProfile
+from forewarn.models.slices import PartRows
 
 
 class RiskModel:
@@ -43,8 +44,11 @@ class RiskModel:
         self.seed = seed
         self.horizon = horizon
 
-    def fit(self, frame: pl.DataFrame, y: np.ndarray) -> RiskModel:
+    def fit(self, frame: pl.DataFrame, y: np.ndarray, parts: PartRows | None = None) -> RiskModel:
         """Train the booster on ``frame`` with boolean labels ``y``.
+
+        ``parts``: the same rows as Parquet parts, for a trainer that reads them on its
+        workers (Dask); ``frame`` still gives the encoder's levels and the profile.
 
         Raises:
             ValueError: if ``y`` has no positive label (a model that can only say
@@ -59,8 +63,9 @@ class RiskModel:
         self.encoder_ = FeatureEncoder(self.feature_cols).fit(frame)
         numeric = [c for c in self.feature_cols if c not in self.encoder_.levels_]
         self.profile_ = FeatureProfile().fit(frame, numeric)
+        x = self.encoder_.transform(frame) if parts is None else parts.with_encoder(self.encoder_)
         self.booster_ = train_booster(
-            self.encoder_.transform(frame),
+            x,
             y.astype(np.float64),
             params=self.params,
             seed=self.seed,

@@ -23,6 +23,7 @@ import polars as pl
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import FeatureEncoder
+from forewarn.models.slices import PartRows
 
 RUL_COL = "rul_hours"
 CENSORED_COL = "rul_censored"
@@ -112,11 +113,14 @@ class RulModel:
         return self.fit_encoded(encoder, encoder.transform(frame), target_hours)
 
     def fit_encoded(
-        self, encoder: FeatureEncoder, x: np.ndarray, target_hours: np.ndarray
+        self, encoder: FeatureEncoder, x: np.ndarray | PartRows, target_hours: np.ndarray
     ) -> RulModel:
         """``fit`` on rows already encoded by the fitted ``encoder`` (``x``): the training
         slice of a big frame is encoded chunk by chunk (``models.slices``), never held as
-        a frame and a matrix at once."""
+        a frame and a matrix at once; or, for a trainer that reads Parquet parts on its
+        workers (Dask), the slice's ``PartRows``."""
+        if isinstance(x, PartRows):
+            x = x.with_encoder(encoder)
         if len(target_hours) == 0:
             raise ValueError(
                 "no snapshot has a known RUL in the training window: add history or lower rul_cap"

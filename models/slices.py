@@ -18,16 +18,67 @@ wide slice is sorted by ``(as_of, asset_id)``, the order ``train_models`` always
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from forewarn.models.boosting import reads_parts
 from forewarn.models.encoding import FeatureEncoder
 
 ORDER = ("as_of", "asset_id")
 CHUNK_ROWS = 200_000
 """Rows per encoded chunk: about 0.45 GB of frame plus as much matrix at 283 features."""
+
+
+@dataclass(frozen=True)
+class PartRows:
+    """A training slice given as Parquet parts, a row filter and a target: what a Dask
+    trainer needs to read and encode the booster's rows on its workers.
+
+    Attributes:
+        parts: Parquet files (local paths or fsspec URLs the workers can read).
+        where: the slice's row filter.
+        target: the booster's target, an expression over the same rows.
+        encoder: fitted encoder; its expressions build the matrix inside the scan
+            (set by the model that fits it, ``with_encoder``).
+    """
+
+    parts: tuple[str, ...]
+    where: pl.Expr
+    target: pl.Expr
+    encoder: FeatureEncoder | None = None
+
+    def with_encoder(self, encoder: FeatureEncoder) -> PartRows:
+        """The same rows, encoded by ``encoder``."""
+        return replace(self, encoder=encoder)
+
+    @property
+    def _encoder(self) -> FeatureEncoder:
+        if self.encoder is None:
+            raise ValueError("PartRows has no encoder: call with_encoder first")
+        return self.encoder
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Matrix columns, in order."""
+        return self._encoder.feature_cols
+
+    def counts(self) -> list[int]:
+        """Rows of the slice in each part (a narrow scan, no feature read)."""
+        return [
+            pl.scan_parquet(p).filter(self.where).select(pl.len()).collect().item()
+            for p in self.parts
+        ]
+
+    def read(self, part: str) -> tuple[np.ndarray, np.ndarray]:
+        """One part's rows of the slice as ``(x, y)``, sorted by ``(as_of, asset_id)``."""
+        query = pl.scan_parquet(part).filter(self.where)
+        rows = query.select(*ORDER, self.target.alias("_y"), *self._encoder.exprs())
+        rows = rows.collect().sort(*ORDER)
+        x = rows.select(self.feature_names).to_numpy().astype(np.float64, copy=False)
+        return x, rows.get_column("_y").cast(pl.Float64).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -38,16 +89,37 @@ class FrameSource:
         rows: the frame (``pl.scan_parquet`` of a file or a folder of parts, or an
             in-memory frame made lazy).
         columns: its column names, from the schema (no data read).
+        parts: the Parquet files behind ``rows`` when known (``FrameSource.parquet``),
+            so Dask workers can read a slice themselves (``PartRows``).
     """
 
     rows: pl.LazyFrame
     columns: tuple[str, ...]
+    parts: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, frame: pl.DataFrame | pl.LazyFrame) -> FrameSource:
-        """Wrap an in-memory frame or a lazy scan."""
+    def of(cls, frame: pl.DataFrame | pl.LazyFrame | FrameSource) -> FrameSource:
+        """Wrap an in-memory frame or a lazy scan (a ``FrameSource`` is returned as is)."""
+        if isinstance(frame, FrameSource):
+            return frame
         rows = frame.lazy()
         return cls(rows, tuple(rows.collect_schema().names()))
+
+    @classmethod
+    def parquet(cls, path: str | Path) -> FrameSource:
+        """A Parquet file, or a folder of parts (``part-*.parquet``, a batched build)."""
+        folder = Path(path)
+        parts = sorted(str(p) for p in folder.glob("*.parquet")) if folder.is_dir() else []
+        parts = parts or [str(path)]
+        rows = pl.scan_parquet(parts)
+        return cls(rows, tuple(rows.collect_schema().names()), tuple(parts))
+
+    def part_rows(self, where: pl.Expr, target: pl.Expr) -> PartRows | None:
+        """The slice ``where`` for a trainer that reads Parquet parts itself (Dask), or
+        None: no parts known, or the active trainer builds its matrix in this process."""
+        if not self.parts or not reads_parts():
+            return None
+        return PartRows(self.parts, where, target)
 
     def narrow(self, where: pl.Expr, columns: list[str], **extra: pl.Expr) -> pl.DataFrame:
         """The rows matching ``where``, only ``columns`` (those the frame has) plus ``extra``

@@ -198,7 +198,8 @@ def _fit_all(
     with _timer(metrics, "risk_fit"):
         params = [cfg.lightgbm, *cfg.candidates][best]
         risk = RiskModel(feature_cols, params, cfg.calibration, cfg.seed, horizon)
-        risk.fit(sample, sample[label_col].to_numpy())
+        on_workers = source.part_rows(where.sample, pl.col(label_col).cast(pl.Float64))
+        risk.fit(sample, sample[label_col].to_numpy(), on_workers)
         del sample
         cal = source.wide(where.calibration, wide)
         risk.calibrate(cal, cal[label_col].to_numpy())
@@ -209,7 +210,9 @@ def _fit_all(
         rul_keys = source.narrow(where.rul, age, _target=rul_target(cfg.rul_cap_hours()))
         rul_y = rul_keys["_target"].to_numpy()
         encoder = FeatureEncoder(feature_cols).fit(rul_rows)
-        x = encode_rows(encoder, rul_rows, rul_keys)
+        x = source.part_rows(where.rul, rul_target(cfg.rul_cap_hours()))
+        if x is None:  # trained in this process: encode here, chunk by chunk
+            x = encode_rows(encoder, rul_rows, rul_keys)
         rul = RulModel(
             feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
         ).fit_encoded(encoder, x, rul_y)
@@ -267,7 +270,7 @@ def _plan(frame: pl.DataFrame, label_col: str, cfg: ModelConfig, gap: timedelta)
 
 
 def train_models(
-    frame: pl.DataFrame | pl.LazyFrame,
+    frame: pl.DataFrame | pl.LazyFrame | FrameSource,
     feature_cols: list[str],
     cfg: ModelConfig,
     horizon: str = "7d",
@@ -280,7 +283,10 @@ def train_models(
         frame: labelled snapshots (one row per asset and ``as_of``), in memory or as a
             lazy scan (``pl.scan_parquet`` of the frame's parts): slices are read from it
             one at a time with their filters pushed into the scan (``models.slices``), so
-            a frame bigger than memory trains. Both give the same models.
+            a frame bigger than memory trains. Both give the same models. A
+            ``FrameSource.parquet(path)`` also knows the Parquet parts: inside
+            ``boosting_on(client)`` the Dask workers then read the risk and RUL boosters'
+            rows from the parts themselves instead of receiving them from this process.
         feature_cols: model features; text columns are encoded as categories.
         cfg: model configuration.
         horizon: risk horizon; the label column is ``fails_within_{horizon}``.
@@ -294,8 +300,8 @@ def train_models(
     """
     cfg.check_horizon(horizon)
     label_col = f"{LABEL_PREFIX}{horizon}"
-    check_inputs(frame, feature_cols, label_col, oracle_col)
     source = FrameSource.of(frame)
+    check_inputs(source.rows, feature_cols, label_col, oracle_col)
     metrics: dict[str, float] = {}
     with _timer(metrics, "total"):
         gap = timedelta(hours=cfg.gap_hours(horizon))
