@@ -21,6 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from forewarn.models.slices import by_chunks
+
 GROUP_COL = "asset_type"
 
 
@@ -116,8 +118,9 @@ class LogisticBaseline:
         return self
 
     def predict_proba(self, frame: pl.DataFrame) -> np.ndarray:
-        """Probability of the positive class."""
-        return self.pipeline_.predict_proba(self._matrix(frame))[:, 1]
+        """Probability of the positive class (a chunk of rows at a time: the imputer's
+        indicators and the scaler copy the matrix, four times the frame's floats)."""
+        return by_chunks(frame, lambda part: self.pipeline_.predict_proba(self._matrix(part))[:, 1])
 
     def _matrix(self, frame: pl.DataFrame) -> np.ndarray:
         cols = [pl.col(c).cast(pl.Float64) for c in self.numeric_cols]

@@ -21,7 +21,7 @@ from forewarn.models.config import LightGBMParams, ModelConfig
 from forewarn.models.metrics import evaluate_risk
 from forewarn.models.risk import RiskModel
 from forewarn.models.selection import is_better
-from forewarn.models.slices import ORDER
+from forewarn.models.slices import ORDER, collect
 from forewarn.models.splits import negatives_filter, rolling_origins
 
 
@@ -38,13 +38,13 @@ class FoldResult:
 
 
 def _fold_frames(
-    train: pl.LazyFrame, sample: pl.DataFrame, label_col: str, folds: list
+    train: pl.LazyFrame, sample: pl.Expr, label_col: str, folds: list
 ) -> Iterator[tuple]:
-    """Each fold's training rows (from the sample) and validation rows (read when reached,
-    so one fold's validation slice is in memory at a time)."""
+    """Each fold's (sampled) training rows and validation rows, read from ``train`` when
+    the fold is reached, so one fold's slices are in memory at a time."""
     for cutoff, window in folds:
-        fold_train = sample.filter(pl.col("as_of") <= cutoff)
-        valid = train.filter(window.contains()).collect().sort(*ORDER)
+        fold_train = collect(train.filter(sample & (pl.col("as_of") <= cutoff))).sort(*ORDER)
+        valid = collect(train.filter(window.contains())).sort(*ORDER)
         if fold_train[label_col].any() and valid[label_col].any():
             yield cutoff, window, fold_train, valid
 
@@ -56,7 +56,6 @@ def cross_validate(
     cfg: ModelConfig,
     horizon_h: float,
     gap: timedelta,
-    sample: pl.DataFrame | None = None,
 ) -> tuple[list[FoldResult], int]:
     """Score every candidate on every fold; return the results and the winner's index.
 
@@ -64,19 +63,16 @@ def cross_validate(
     training or validation slice holds no failure are skipped (nothing to grade).
 
     Args:
-        train: the labelled training slice (in memory or a lazy scan).
-        sample: its negative sample (``splits.negatives_filter``), when the caller has
-            it already; a fold trains on the sample's rows up to its cutoff, which is the
-            fold's own sample because the draw depends on the row, not on the slice.
+        train: the labelled training slice (in memory or a lazy scan). A fold trains on
+            the negative sample (``splits.negatives_filter``) of its rows up to the
+            cutoff: the training sample's rows there, since the draw depends on the row.
     """
     train = train.lazy()
-    if sample is None:
-        rate, seed = cfg.negative_sample_rate, cfg.seed
-        sample = train.filter(negatives_filter(label_col, rate, seed)).collect().sort(*ORDER)
+    sample = negatives_filter(label_col, cfg.negative_sample_rate, cfg.seed)
     candidates: list[LightGBMParams] = [cfg.lightgbm, *cfg.candidates]
     window = timedelta(hours=hours(cfg.cv_window or cfg.validation_window))
     span = train.select(pl.col("as_of").min().alias("first"), pl.col("as_of").max().alias("last"))
-    first, last = span.collect().row(0)
+    first, last = collect(span).row(0)
     origins = rolling_origins(first, last, folds=cfg.cv_folds, window=window, gap=gap)
     results = []
     for f, (cutoff, win, fold_train, valid) in enumerate(

@@ -44,7 +44,7 @@ class FeatureEncoder:
             raise ValueError(f"feature columns missing from the training frame: {missing}")
         cats = [c for c in self.feature_cols if is_categorical(schema[c])]
         seen = frame.lazy().select(pl.col(c).cast(pl.String).unique().implode() for c in cats)
-        row = seen.collect().row(0, named=True) if cats else {}
+        row = seen.collect(engine="streaming").row(0, named=True) if cats else {}
         self.levels_: dict[str, list[str]] = {
             c: sorted(v for v in row[c] if v is not None) for c in cats
         }

@@ -11,7 +11,7 @@ from forewarn.models.boosting import booster_from_text, gain_importance, train_b
 from forewarn.models.calibration import Calibrator
 from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import FeatureEncoder, FeatureProfile
-from forewarn.models.slices import PartRows
+from forewarn.models.slices import PartRows, by_chunks
 
 
 class RiskModel:
@@ -82,8 +82,8 @@ class RiskModel:
         return self
 
     def predict_raw(self, frame: pl.DataFrame) -> np.ndarray:
-        """Uncalibrated booster probabilities."""
-        return self.booster_.predict(self.encoder_.transform(frame))
+        """Uncalibrated booster probabilities (encoded a chunk of rows at a time)."""
+        return by_chunks(frame, lambda part: self.booster_.predict(self.encoder_.transform(part)))
 
     def predict_proba(self, frame: pl.DataFrame) -> np.ndarray:
         """Calibrated failure probabilities, one per row of ``frame``."""

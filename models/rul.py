@@ -23,7 +23,7 @@ import polars as pl
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import FeatureEncoder
-from forewarn.models.slices import PartRows
+from forewarn.models.slices import PartRows, by_chunks
 
 RUL_COL = "rul_hours"
 CENSORED_COL = "rul_censored"
@@ -148,8 +148,12 @@ class RulModel:
         Separately trained quantile models can cross; sorting each row's quantiles
         (rearrangement) restores a valid interval and never makes them worse.
         """
-        x = self.encoder_.transform(frame)
-        preds = np.column_stack([self.boosters_[k].predict(x) for k in ("low", "point", "high")])
+
+        def raw(part: pl.DataFrame) -> np.ndarray:
+            x = self.encoder_.transform(part)
+            return np.column_stack([self.boosters_[k].predict(x) for k in ("low", "point", "high")])
+
+        preds = by_chunks(frame, raw)  # a chunk of rows at a time
         upper = np.inf if self.cap_hours is None else self.cap_hours
         preds = np.sort(np.clip(preds, 0.0, upper), axis=1)
         return preds[:, 1], preds[:, 0], preds[:, 2]

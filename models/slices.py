@@ -18,6 +18,7 @@ wide slice is sorted by ``(as_of, asset_id)``, the order ``train_models`` always
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +31,30 @@ from forewarn.models.encoding import FeatureEncoder
 ORDER = ("as_of", "asset_id")
 CHUNK_ROWS = 200_000
 """Rows per encoded chunk: about 0.45 GB of frame plus as much matrix at 283 features."""
+PREDICT_ROWS = 100_000
+"""Rows per prediction chunk: a model's matrix of a big validation slice, a piece at a time."""
+
+
+def by_chunks(frame: pl.DataFrame, predict: Callable[[pl.DataFrame], np.ndarray]) -> np.ndarray:
+    """``predict`` applied to ``frame`` ``PREDICT_ROWS`` rows at a time, concatenated.
+
+    Row-wise models give the same numbers; only one chunk's encoded matrix (and a
+    pipeline's copies of it) is in memory instead of the whole frame's.
+    """
+    if frame.height <= PREDICT_ROWS:
+        return predict(frame)
+    pieces = [predict(frame.slice(i, PREDICT_ROWS)) for i in range(0, frame.height, PREDICT_ROWS)]
+    return np.concatenate(pieces)
+
+
+def collect(query: pl.LazyFrame) -> pl.DataFrame:
+    """Run a slice's query on Polars' streaming engine.
+
+    Measured on the 10,000-asset frame (11 parts, 3.6M x 288), reading the risk sample
+    (625k rows, 1.44 GB): streaming 4.6 s and 2.1 GB peak; the in-memory engine 10.9 s
+    and 7.5 GB (it decodes whole files before filtering them).
+    """
+    return query.collect(engine="streaming")
 
 
 @dataclass(frozen=True)
@@ -68,7 +93,7 @@ class PartRows:
     def counts(self) -> list[int]:
         """Rows of the slice in each part (a narrow scan, no feature read)."""
         return [
-            pl.scan_parquet(p).filter(self.where).select(pl.len()).collect().item()
+            collect(pl.scan_parquet(p).filter(self.where).select(pl.len())).item()
             for p in self.parts
         ]
 
@@ -76,7 +101,7 @@ class PartRows:
         """One part's rows of the slice as ``(x, y)``, sorted by ``(as_of, asset_id)``."""
         query = pl.scan_parquet(part).filter(self.where)
         rows = query.select(*ORDER, self.target.alias("_y"), *self._encoder.exprs())
-        rows = rows.collect().sort(*ORDER)
+        rows = collect(rows).sort(*ORDER)
         x = rows.select(self.feature_names).to_numpy().astype(np.float64, copy=False)
         return x, rows.get_column("_y").cast(pl.Float64).to_numpy()
 
@@ -127,7 +152,7 @@ class FrameSource:
         wanted = {*ORDER, *columns}
         keep = [c for c in self.columns if c in wanted]  # the frame's column order
         query = self.rows.filter(where).select(*keep, **extra)
-        return query.collect().sort(*ORDER)
+        return collect(query).sort(*ORDER)
 
     def wide(self, where: pl.Expr, columns: list[str] | None = None) -> pl.DataFrame:
         """Like ``narrow``; ``columns=None`` keeps every column."""
@@ -169,7 +194,7 @@ def encode_rows(
     written = 0
     for assets in asset_chunks(keys, chunk_rows or CHUNK_ROWS):
         part = rows.filter(pl.col("asset_id").is_in(assets)).select(*ORDER, *encoder.exprs())
-        part = part.collect().join(index, on=list(ORDER), how="left")
+        part = collect(part).join(index, on=list(ORDER), how="left")
         pos = part.get_column("_pos")
         if pos.null_count():
             raise ValueError("encode_rows: the scan returned rows that are not in keys")

@@ -182,20 +182,13 @@ def _fit_all(
     slice (plus its matrix) at a time, not the frame.
     """
     wide = ["asset_id", "as_of", label_col, *feature_cols]
-    sample = source.wide(where.sample, wide)
     folds, best = [], 0
     if cfg.cv_folds:
         with _timer(metrics, "cv"):
-            folds, best = cross_validate(
-                source.rows.filter(where.train),
-                feature_cols,
-                label_col,
-                cfg,
-                hours(horizon),
-                gap,
-                sample=sample,
-            )
+            train = source.rows.filter(where.train)
+            folds, best = cross_validate(train, feature_cols, label_col, cfg, hours(horizon), gap)
     with _timer(metrics, "risk_fit"):
+        sample = source.wide(where.sample, wide)
         params = [cfg.lightgbm, *cfg.candidates][best]
         risk = RiskModel(feature_cols, params, cfg.calibration, cfg.seed, horizon)
         on_workers = source.part_rows(where.sample, pl.col(label_col).cast(pl.Float64))

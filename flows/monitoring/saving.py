@@ -85,7 +85,9 @@ def save_reference(
     table = calibrate(sample, nights, numeric + predictions, cfg.drift)
     stepped = step_columns(columns, cfg.step.features)
     steps = calibrate_steps(
-        frame.select(step_inputs(columns, stepped, cfg.drift.groups, cfg.step)).collect(),
+        frame.select(step_inputs(columns, stepped, cfg.drift.groups, cfg.step)).collect(
+            engine="streaming"
+        ),
         stepped,
         cfg.drift.groups,
         cfg.step,

@@ -59,6 +59,7 @@ def test_scan_of_parts_trains_the_same_models_as_the_frame_in_memory(
     assert len(in_memory.cv_folds) == 2
 
     monkeypatch.setattr(slices, "CHUNK_ROWS", 700)  # the RUL matrix in many chunks
+    monkeypatch.setattr(slices, "PREDICT_ROWS", 900)  # predictions too
     scan = pl.scan_parquet(_write_parts(snapshots, tmp_path / "frame", parts=5))
     lazy = train_models(scan, FEATURES, cfg, "7d", oracle_col="p_true_7d")
     _same(in_memory, lazy)
