@@ -21,7 +21,7 @@ from forewarn.models.config import LightGBMParams, ModelConfig
 from forewarn.models.metrics import evaluate_risk
 from forewarn.models.risk import RiskModel
 from forewarn.models.selection import is_better
-from forewarn.models.slices import ORDER, collect
+from forewarn.models.slices import collect, sort_rows
 from forewarn.models.splits import negatives_filter, rolling_origins
 
 
@@ -43,8 +43,8 @@ def _fold_frames(
     """Each fold's (sampled) training rows and validation rows, read from ``train`` when
     the fold is reached, so one fold's slices are in memory at a time."""
     for cutoff, window in folds:
-        fold_train = collect(train.filter(sample & (pl.col("as_of") <= cutoff))).sort(*ORDER)
-        valid = collect(train.filter(window.contains())).sort(*ORDER)
+        fold_train = sort_rows(collect(train.filter(sample & (pl.col("as_of") <= cutoff))))
+        valid = sort_rows(collect(train.filter(window.contains())))
         if fold_train[label_col].any() and valid[label_col].any():
             yield cutoff, window, fold_train, valid
 

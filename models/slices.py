@@ -29,8 +29,9 @@ from forewarn.models.boosting import reads_parts
 from forewarn.models.encoding import FeatureEncoder
 
 ORDER = ("as_of", "asset_id")
-CHUNK_ROWS = 200_000
-"""Rows per encoded chunk: about 0.45 GB of frame plus as much matrix at 283 features."""
+CHUNK_ROWS = 50_000
+"""Rows per encoded chunk: about 0.1 GB of frame plus as much matrix at 283 features (a
+chunk reads only the parts holding its assets, so small chunks cost little)."""
 PREDICT_ROWS = 100_000
 """Rows per prediction chunk: a model's matrix of a big validation slice, a piece at a time."""
 
@@ -55,6 +56,20 @@ def collect(query: pl.LazyFrame) -> pl.DataFrame:
     and 7.5 GB (it decodes whole files before filtering them).
     """
     return query.collect(engine="streaming")
+
+
+def sort_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by ``(as_of, asset_id)``, one column at a time.
+
+    ``DataFrame.sort`` builds every sorted column before dropping the old ones (twice
+    the frame at once); gathering a column at a time frees each old column as it goes.
+    Measured on the 10k risk sample (625k x 288, 1.44 GB): peak 4.7 GB vs 2.2 GB.
+    """
+    order = frame.select(ORDER).with_row_index("_i").sort(*ORDER, maintain_order=True)
+    index = order.get_column("_i")
+    for col in frame.columns:
+        frame = frame.with_columns(frame.get_column(col).gather(index))
+    return frame
 
 
 @dataclass(frozen=True)
@@ -152,7 +167,7 @@ class FrameSource:
         wanted = {*ORDER, *columns}
         keep = [c for c in self.columns if c in wanted]  # the frame's column order
         query = self.rows.filter(where).select(*keep, **extra)
-        return collect(query).sort(*ORDER)
+        return sort_rows(collect(query))
 
     def wide(self, where: pl.Expr, columns: list[str] | None = None) -> pl.DataFrame:
         """Like ``narrow``; ``columns=None`` keeps every column."""
