@@ -23,6 +23,7 @@ import numpy as np
 
 from forewarn.models.boosting import trained_by
 from forewarn.models.config import LightGBMParams
+from forewarn.models.encoding import TRAINING_DTYPE
 from forewarn.models.slices import PartRows
 
 if TYPE_CHECKING:  # distributed is an optional dependency (the ``dask`` extra)
@@ -55,7 +56,7 @@ def train_on_dask(
         data, label = _read_on_workers(x)
     else:
         rows = _chunks(client, len(y))
-        data = da.from_array(np.asarray(x, dtype=np.float64), chunks=(rows, x.shape[1]))
+        data = da.from_array(np.asarray(x), chunks=(rows, x.shape[1]))  # float32 stays
         label = da.from_array(np.asarray(y, dtype=np.float64), chunks=(rows,))
     data, label = client.persist([data, label])  # ship (or read) the chunks once
     booster = params.booster_params(seed, objective, **extra)
@@ -85,7 +86,7 @@ def _read_on_workers(rows: PartRows) -> tuple[Any, Any]:
         if n == 0:
             continue
         x, y = dask.delayed(rows.read, nout=2, pure=True)(path)
-        xs.append(da.from_delayed(x, shape=(n, width), dtype=np.float64))
+        xs.append(da.from_delayed(x, shape=(n, width), dtype=TRAINING_DTYPE))
         ys.append(da.from_delayed(y, shape=(n,), dtype=np.float64))
     return da.concatenate(xs), da.concatenate(ys)
 

@@ -10,7 +10,7 @@ import polars as pl
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.calibration import Calibrator
 from forewarn.models.config import LightGBMParams
-from forewarn.models.encoding import FeatureEncoder, FeatureProfile
+from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder, FeatureProfile
 from forewarn.models.slices import PartRows, by_chunks
 
 
@@ -63,7 +63,11 @@ class RiskModel:
         self.encoder_ = FeatureEncoder(self.feature_cols).fit(frame)
         numeric = [c for c in self.feature_cols if c not in self.encoder_.levels_]
         self.profile_ = FeatureProfile().fit(frame, numeric)
-        x = self.encoder_.transform(frame) if parts is None else parts.with_encoder(self.encoder_)
+        x = (
+            self.encoder_.transform(frame, TRAINING_DTYPE)
+            if parts is None
+            else parts.with_encoder(self.encoder_)
+        )
         self.booster_ = train_booster(
             x,
             y.astype(np.float64),

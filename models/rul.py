@@ -22,7 +22,7 @@ import polars as pl
 
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.config import LightGBMParams
-from forewarn.models.encoding import FeatureEncoder
+from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder
 from forewarn.models.slices import PartRows, by_chunks
 
 RUL_COL = "rul_hours"
@@ -110,7 +110,7 @@ class RulModel:
                 "no snapshot has a known RUL in the training window: add history or lower rul_cap"
             )
         encoder = FeatureEncoder(self.feature_cols).fit(frame)
-        return self.fit_encoded(encoder, encoder.transform(frame), target_hours)
+        return self.fit_encoded(encoder, encoder.transform(frame, TRAINING_DTYPE), target_hours)
 
     def fit_encoded(
         self, encoder: FeatureEncoder, x: np.ndarray | PartRows, target_hours: np.ndarray

@@ -10,7 +10,8 @@ column choice are pushed into the scan:
 - negative sampling is a filter on a hash of each row (``splits.seeded_draw``), so the
   risk booster's sample is read without reading the rows it drops;
 - the RUL rows (unsampled, the largest matrix) are encoded one asset chunk at a time
-  straight into a preallocated float64 array, in the order the booster expects.
+  straight into a preallocated float32 array (``encoding.TRAINING_DTYPE``), in the
+  order the booster expects.
 
 In-memory and lazy callers run this same code, so they train the same models; every
 wide slice is sorted by ``(as_of, asset_id)``, the order ``train_models`` always used.
@@ -26,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from forewarn.models.boosting import reads_parts
-from forewarn.models.encoding import FeatureEncoder
+from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder
 
 ORDER = ("as_of", "asset_id")
 CHUNK_ROWS = 50_000
@@ -117,7 +118,7 @@ class PartRows:
         query = pl.scan_parquet(part).filter(self.where)
         rows = query.select(*ORDER, self.target.alias("_y"), *self._encoder.exprs())
         rows = collect(rows).sort(*ORDER)
-        x = rows.select(self.feature_names).to_numpy().astype(np.float64, copy=False)
+        x = rows.select(self.feature_names).to_numpy().astype(TRAINING_DTYPE, copy=False)
         return x, rows.get_column("_y").cast(pl.Float64).to_numpy()
 
 
@@ -194,7 +195,8 @@ def encode_rows(
     keys: pl.DataFrame,
     chunk_rows: int | None = None,
 ) -> np.ndarray:
-    """The encoded features of ``rows``, one matrix row per row of ``keys``, in its order.
+    """The encoded features of ``rows`` (``TRAINING_DTYPE``), one matrix row per row of
+    ``keys``, in its order.
 
     ``rows`` (a filtered scan) must hold exactly the snapshots of ``keys`` (its
     ``asset_id`` and ``as_of``). Each chunk of about ``chunk_rows`` (default
@@ -205,7 +207,7 @@ def encode_rows(
         ValueError: ``rows`` and ``keys`` disagree (a row not in ``keys``, or missing).
     """
     index = keys.select(ORDER).with_row_index("_pos")
-    out = np.empty((keys.height, len(encoder.feature_cols)), dtype=np.float64)
+    out = np.empty((keys.height, len(encoder.feature_cols)), dtype=TRAINING_DTYPE)
     written = 0
     for assets in asset_chunks(keys, chunk_rows or CHUNK_ROWS):
         part = rows.filter(pl.col("asset_id").is_in(assets)).select(*ORDER, *encoder.exprs())

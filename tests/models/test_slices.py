@@ -10,7 +10,7 @@ import pytest
 from conftest import FEATURES, small_config
 
 from forewarn.models import slices
-from forewarn.models.encoding import FeatureEncoder
+from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder
 from forewarn.models.slices import FrameSource, asset_chunks, encode_rows
 from forewarn.models.splits import sample_negatives
 from forewarn.models.training import TrainingResult, train_models
@@ -86,8 +86,9 @@ def test_encoded_chunks_equal_one_transform(snapshots: pl.DataFrame) -> None:
     source = FrameSource.of(snapshots)
     keys = source.narrow(where, [])
     encoder = FeatureEncoder(FEATURES).fit(source.rows.filter(where))
-    whole = encoder.transform(source.wide(where))
+    whole = encoder.transform(source.wide(where), TRAINING_DTYPE)
     chunked = encode_rows(encoder, source.rows.filter(where), keys, chunk_rows=500)
+    assert chunked.dtype == TRAINING_DTYPE
     assert np.array_equal(whole, chunked, equal_nan=True)
     assert encoder.to_dict() == FeatureEncoder(FEATURES).fit(source.wide(where)).to_dict()
     assert len(asset_chunks(keys, 500)) == keys.height // 480  # 240 rows per asset, 2 a chunk
