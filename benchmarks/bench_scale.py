@@ -321,7 +321,7 @@ def _projection(results: list[dict[str, Any]], assets: int, target: int) -> list
         "|---|---:|---:|---:|",
     ]
     for r in results:
-        if r["step"] in ("compare", "train:local", "train:dask"):
+        if r["step"] in ("compare", "train:local", "train:dask") or r["step"].startswith("full"):
             continue
         per = r["seconds"] / assets
         rows.append(f"| {r['step']} | {r['seconds']:,} | {per:.4f} | {per * target / 3600:.1f} h |")
@@ -333,10 +333,15 @@ flows ran before batching); `validate:batched` is what the flows run now (`valid
 one task per asset batch plus one pass for rows of no known asset). `frame:*` is the
 labelled training frame (`training_batches`: build, pool fleet norms, finish + label),
 written as one Parquet part per batch. `train:*` is **bounded**: `train_models` on the frame
-rows of a seeded sample of assets, cross-validation off. The full 3.6M-row frame (about
-8.7 GB in memory, 2.4 KB per row) was not trained: `train_models` holds several slices of it
-at once, more than this shared machine has free; `train:dask` trains
-every booster with `lightgbm.dask` on a 2-worker `LocalCluster`. `night:*` builds tonight's
+rows of a seeded sample of assets, cross-validation off; `train:dask` trains
+every booster with `lightgbm.dask` on a 2-worker `LocalCluster`. `fulltrain:*` is what
+`forewarn train` runs after the frame is built, on the whole 3.6M-row frame (about 8.7 GB
+if read whole): `train_and_register` (a lazy scan of the parts: each slice is read with
+its filter and negative sampling pushed into the scan, one wide slice at a time; the RUL
+matrix is encoded in asset chunks; boosters train on float32; the experiment's own
+cross-validation) and the drift reference (`save_reference`, also from the scan). On
+`fulltrain:dask` the frame is above `local_training_rows`, so the boosters train with
+`lightgbm.dask` and the workers read the risk and RUL boosters' rows from the parts. `night:*` builds tonight's
 snapshot (`night_batches`, reading back to the oldest current life) and scores it with the
 `train:local` models (`score_snapshot`: predictions, statuses, drivers of the top 50).
 `compare` checks that the Dask outputs equal the local ones, part by part.

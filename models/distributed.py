@@ -1,9 +1,13 @@
 """LightGBM on a Dask cluster (``lightgbm.dask``), behind ``train_booster``.
 
 Inside ``boosting_on(client)`` every booster ``train_models`` fits (cross-validation,
-risk, RUL point and quantiles) is trained by ``lightgbm.dask``: the encoded rows are
-split into one chunk per worker, each worker builds its LightGBM dataset from its
-chunk, and the workers grow the trees together over LightGBM's socket network. The
+risk, RUL point and quantiles) is trained by ``lightgbm.dask``: each worker builds its
+LightGBM dataset from its chunks of rows, and the workers grow the trees together over
+LightGBM's socket network. When the training frame is a folder of Parquet parts
+(``slices.FrameSource.parquet``), the risk and RUL boosters' rows are read by the workers:
+one chunk per part, filtered, sampled and encoded on the worker (``slices.PartRows``), so
+no feature value passes through the driver. Otherwise (an in-memory frame, and the
+cross-validation folds) the encoded rows are split into one chunk per worker and sent. The
 result is an ordinary ``lgb.Booster``, so calibration, explanations and the registry
 are unchanged. Models are not bit-identical to single-process ones (histograms are
 built per worker and merged); tests check they rank and grade alike.
