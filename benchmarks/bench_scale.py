@@ -341,9 +341,10 @@ its filter and negative sampling pushed into the scan, one wide slice at a time;
 matrix is encoded in asset chunks; boosters train on float32; the experiment's own
 cross-validation) and the drift reference (`save_reference`, also from the scan). On
 `fulltrain:dask` the frame is above `local_training_rows`, so the boosters train with
-`lightgbm.dask` and the workers read the risk and RUL boosters' rows from the parts. `night:*` builds tonight's
-snapshot (`night_batches`, reading back to the oldest current life) and scores it with the
-`train:local` models (`score_snapshot`: predictions, statuses, drivers of the top 50).
+`lightgbm.dask` and the workers read the risk and RUL boosters' rows from the parts.
+`night:*` builds tonight's snapshot (`night_batches`, reading back to the oldest current
+life) and scores it with the `train:local` models (`score_snapshot`: predictions, statuses,
+drivers of the top 50).
 `compare` checks that the Dask outputs equal the local ones, part by part.
 Each step's time includes starting Prefect's local API (about 10-20 s) and, on Dask, the
 cluster. On 2 cores Dask gains nothing: the local runner already keeps both cores busy (Polars
