@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -194,6 +195,9 @@ def step_fulltrain(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     t = time.perf_counter()
     out = train_and_register(frame, exp, settings, {"bench": "scale"}, a.work / "plots" / runner)
     trained = time.perf_counter() - t
+    # This process's peak so far: training alone (Prefect is not started by it; on Dask
+    # the workers are separate processes, counted in the step's peaks only).
+    train_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     ref = save_reference(
         frame, str(a.work / "fleet"), None, exp, settings, out["run_id"], out["versions"]
     )
@@ -206,6 +210,7 @@ def step_fulltrain(a: argparse.Namespace, runner: str) -> dict[str, Any]:
         "frame_rows": rows,
         "on_dask": trains_on_dask(settings, rows),
         "train_s": round(trained, 1),
+        "train_peak_gb": _gb(train_peak),
         "reference_s": round(time.perf_counter() - t - trained, 1),
         "reference_rows": ref["rows"],
         "pr_auc": round(m["risk.lightgbm.pr_auc"], 4),

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import FEATURES, small_config
 
 from forewarn.models import slices
 from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder
 from forewarn.models.slices import FrameSource, asset_chunks, encode_rows
 from forewarn.models.splits import sample_negatives
 from forewarn.models.training import TrainingResult, train_models
+from tests.models.conftest import FEATURES, small_config
 
 LABEL = "fails_within_7d"
 
