@@ -76,10 +76,21 @@ class ValidationReport:
     def total_rejected(self) -> int:
         return sum(c.rejected for c in self.counts.values())
 
-    def worst_share(self) -> tuple[str, float]:
-        """The table with the largest share of rejected rows, and that share."""
-        table = max(self.counts, key=lambda t: self.counts[t].reject_share)
-        return table, self.counts[table].reject_share
+    def worst_share(self, ignore: tuple[str, ...] = ()) -> tuple[str, float]:
+        """The table with the largest share of rejected rows, and that share.
+
+        Rows rejected for a reason in ``ignore`` leave both the numerator and the
+        denominator: the share is of the rows that could have been accepted.
+        """
+
+        def share(table: str) -> float:
+            c = self.counts[table]
+            left = sum(self.rejects_by_reason.get(f"{table}: {r}", 0) for r in ignore)
+            rows = c.input - left
+            return (c.rejected - left) / rows if rows > 0 else 0.0
+
+        table = max(self.counts, key=share)
+        return table, share(table)
 
 
 def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:

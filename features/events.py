@@ -168,8 +168,8 @@ def event_features(snaps: pl.DataFrame, events: pl.DataFrame, spec: FeatureSpec)
     for comp in spec.components:
         chosen = events.filter((pl.col("kind") == "maintenance") & (pl.col("component") == comp))
         parts.append(_last_event(snaps, chosen, f"hours_since_maintenance__{comp}", False))
-    for part in parts:
-        base = base.join(part, on=["asset_id", "as_of"], how="left")
+    for part in parts:  # as-of joins keep the snapshots' order: mostly no join needed
+        base = side_by_side(base, part)
     return base
 
 

@@ -98,7 +98,7 @@ def schedule(
 ) -> None:
     """Serve the nightly scoring (+ monitoring) flow on a cron schedule until stopped."""
     from forewarn.flows.nightly import monitoring_flow
-    from forewarn.flows.schedules import ScheduleError, build_deployments, serve
+    from forewarn.flows.schedules import PrefectLostError, ScheduleError, build_deployments, serve
 
     settings = settings_of(ctx)
     if not settings.prefect_api_url:
@@ -120,7 +120,11 @@ def schedule(
         console.fail(str(exc))
         raise typer.Exit(2) from exc
     console_ops.print_schedule(deployments, monitoring_flow() is not None)
-    serve(deployments)
+    try:
+        serve(deployments, settings.shutdown_grace_s)
+    except PrefectLostError as exc:
+        console.fail(str(exc))
+        raise typer.Exit(1) from exc
 
 
 def _server_hint(settings: Settings) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -70,6 +71,68 @@ def _fail_on(exc: Exception) -> None:
         console.fail(str(exc), hint)
         raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
     raise exc
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "[bold]forewarn features --data fleet --as-of 2025-06-30 --out tonight.parquet[/]"
+        "  one row per asset, as the nightly run scores it\n\n"
+        "[bold]forewarn features --data fleet --every 1d --start 2025-02-01 --end 2025-06-30"
+        " --out frame.parquet[/]  a labelled training frame\n\n"
+        "Feature names follow {sensor}__{stat}_{window}; `forewarn config show` lists the"
+        " config. Only accepted rows are used (`forewarn validate` lists the others)."
+    )
+)
+def features(
+    ctx: typer.Context,
+    data: DataOption,
+    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="One snapshot per asset at this time (UTC).")
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            help="Snapshots every this long, with labels (e.g. 1d, 12h).", show_default=False
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="With --every: first snapshot (default: data start).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="With --every: last snapshot (default: data end).")
+    ] = None,
+    config: ExperimentOption = None,
+) -> None:
+    """Write point-in-time feature snapshots: tonight's (--as-of) or a training frame (--every)."""
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.feature_files import frame_file, snapshot_file
+
+    settings_of(ctx)
+    when = parse_time(as_of, "--as-of")
+    first, last = parse_time(start, "--start"), parse_time(end, "--end")
+    if (when is None) == (every is None):
+        console.fail(
+            "give --as-of (one snapshot per asset) or --every (a labelled training frame), not "
+            + ("both" if when is not None else "neither")
+        )
+        raise typer.Exit(2)
+    if when is not None and (first or last):
+        console.fail("--start and --end go with --every, not --as-of")
+        raise typer.Exit(2)
+    try:
+        exp = load_experiment(config)
+        with console.spinner("building feature snapshots"):
+            result = (
+                snapshot_file(data, when, exp, out)
+                if when is not None
+                else frame_file(data, exp, out, every, first, last)
+            )
+    except (ConfigError, DatasetError, ValueError) as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    console.print_features(result)
 
 
 @app.command(

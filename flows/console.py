@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from forewarn.features.dataset import ValidationReport
@@ -37,6 +45,41 @@ def progress_bar(description: str, total: int) -> Iterator[callable]:
             progress.update(task, completed=done, total=total_)
 
         yield update
+
+
+@contextmanager
+def spinner(description: str) -> Iterator[None]:
+    """A spinner with elapsed time for work of unknown length (quiet when not a terminal)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        progress.add_task(description, total=None)
+        yield
+
+
+def print_features(result: Any) -> None:
+    """What ``forewarn features`` wrote (a ``flows.feature_files.FeatureFile``)."""
+    span = (
+        f"at {result.start.isoformat()}"
+        if result.start == result.end
+        else f"{result.start.isoformat()} .. {result.end.isoformat()}"
+    )
+    console.print(f"wrote {escape(result.path)}: {result.rows:,} rows x {result.columns} columns")
+    console.print(f"snapshots {span}")
+    if result.labels is not None:
+        console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in result.labels.items()))
+    if result.rejected_rows:
+        console.print(
+            f"{result.rejected_rows:,} rejected input rows were left out"
+            " (`forewarn validate` lists them with their reasons)"
+        )
+    if result.later_rows:
+        console.print(f"{result.later_rows:,} rows after --as-of left out (not known yet then)")
 
 
 def fail(message: str, hint: str | None = None) -> None:

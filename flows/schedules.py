@@ -17,13 +17,19 @@ How missed and overlapping runs are kept from piling up (Prefect 3.8):
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from prefect import serve as prefect_serve
+import httpx
 from prefect._vendor.croniter import croniter
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
+from prefect.runner import Runner
 from prefect.schedules import Cron
 
 from forewarn.flows.nightly import DEFAULT_CRON, DEFAULT_TIMEZONE, monitoring_flow, nightly_flow
@@ -97,6 +103,87 @@ def describe(cron: str, timezone: str) -> str:
     return f"forewarn nightly job at '{cron}' ({timezone}): {steps}; as_of = scheduled time"
 
 
-def serve(deployments: list[RunnerDeployment]) -> None:
-    """Register the deployments and run their scheduled runs here, one at a time (blocks)."""
-    prefect_serve(*deployments, limit=1, print_starting_message=False)
+def exit_after(seconds: float, code: int) -> threading.Timer:
+    """Arm a watchdog that ends the process with ``code`` unless it exits before ``seconds``.
+
+    A daemon timer thread calls ``os._exit``: no cleanup that could block again runs.
+    """
+
+    def _exit() -> None:
+        print(  # the process is going away; stderr is all that is left
+            f"forewarn schedule: shutdown did not finish within {seconds:.0f} s (is the "
+            "Prefect server gone?); exiting without pausing the schedules",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(code)
+
+    timer = threading.Timer(seconds, _exit)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class PrefectLostError(RuntimeError):
+    """The Prefect API stopped answering while ``forewarn schedule`` was serving."""
+
+
+class BoundedRunner(Runner):
+    """Prefect's runner, whose shutdown cannot hang.
+
+    Stopping (SIGTERM, Ctrl+C, or the runner failing because the API went away) pauses
+    the schedules through the Prefect API. With the server already gone (a host shutting
+    down stops it first) those calls retry for minutes and the process never exits, so a
+    watchdog armed when the shutdown starts ends it after ``grace_s`` seconds.
+    """
+
+    def __init__(self, grace_s: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.grace_s = grace_s
+        self.exit_code = 0
+
+    def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+        self.exit_code = 128 + signal.SIGTERM
+        exit_after(self.grace_s, self.exit_code)
+        super().handle_sigterm(*args, **kwargs)
+
+    def handle_sigint(self, signum: int, frame: Any) -> None:
+        self.exit_code = 128 + signal.SIGINT
+        exit_after(self.grace_s, self.exit_code)
+        signal.default_int_handler(signum, frame)
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if not self.exit_code:  # the runner failed (or finished): bound its clean-up too
+            self.exit_code = 1 if exc_info[0] is not None else 0
+            exit_after(self.grace_s, self.exit_code)
+        await super().__aexit__(*exc_info)
+
+
+def network_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or any exception it groups) says the API could not be reached."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(network_error(e) for e in exc.exceptions)
+    return isinstance(exc, httpx.TransportError | OSError)
+
+
+def serve(deployments: list[RunnerDeployment], grace_s: float = 20.0) -> None:
+    """Register the deployments and run their scheduled runs here, one at a time (blocks).
+
+    Prefect's ``serve`` without its start message, and with a shutdown bounded by
+    ``grace_s`` seconds (see ``BoundedRunner``).
+    """
+    runner = BoundedRunner(grace_s, pause_on_shutdown=True, limit=1)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    signal.signal(signal.SIGINT, runner.handle_sigint)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        return
+    except Exception as exc:
+        if not network_error(exc):
+            raise
+        raise PrefectLostError(
+            f"lost the Prefect API ({type(exc).__name__}: {exc}); "
+            "restart `forewarn schedule` when the server is back"
+        ) from exc

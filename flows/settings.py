@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     ``FOREWARN_REJECT_THRESHOLD`` (share of rejected rows that fails a run); big fleets
     (README "Scaling out"): ``FOREWARN_BATCH_READINGS`` / ``FOREWARN_BATCH_ASSETS``,
     ``FOREWARN_RUNNER``, ``FOREWARN_DASK_ADDRESS``, ``FOREWARN_DASK_WORKERS``,
-    ``FOREWARN_DASK_TRAINING``, ``FOREWARN_LOCAL_TRAINING_ROWS``.
+    ``FOREWARN_DASK_TRAINING``, ``FOREWARN_LOCAL_TRAINING_ROWS``;
+    ``FOREWARN_SHUTDOWN_GRACE_S`` (how long ``forewarn schedule`` may take to stop).
     """
 
     model_config = SettingsConfigDict(env_prefix="FOREWARN_", frozen=True, extra="ignore")
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
     )
     local_training_rows: int = Field(
         default=2_000_000, ge=1, description="frame rows above which auto trains on Dask"
+    )
+    shutdown_grace_s: float = Field(
+        default=20.0, gt=0, description="`forewarn schedule`: seconds to stop before exiting hard"
     )
 
     @property

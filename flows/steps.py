@@ -19,6 +19,7 @@ from forewarn.features.durations import parse_duration
 from forewarn.features.fingerprint import fingerprint
 from forewarn.features.snapshots import (
     ID_COLUMNS,
+    LabelReport,
     label_columns,
     needed_since,
     scoring_snapshot,
@@ -102,6 +103,27 @@ def training_span(start: datetime, end: datetime, every: str) -> tuple[datetime,
     return first, last
 
 
+def labelled_frame(
+    dataset: Dataset,
+    report: ValidationReport,
+    features: FeatureSpec,
+    labels: LabelSpec,
+    first: datetime,
+    last: datetime,
+) -> tuple[pl.DataFrame, LabelReport]:
+    """Labelled snapshots ``first .. last`` of a validated dataset (labels end with its data)."""
+    return training_frame(
+        dataset.telemetry,
+        dataset.events,
+        dataset.assets,
+        first,
+        last,
+        features,
+        labels,
+        data_end=report.end,
+    )
+
+
 def build_training_frame(
     url: str,
     exp: ExperimentConfig,
@@ -125,16 +147,7 @@ def build_training_frame(
     if report.start is None or report.end is None:
         raise ValueError(f"{url}: no accepted telemetry to build training snapshots from")
     first, last = training_span(report.start, report.end, exp.features.snapshot_every)
-    frame, labels = training_frame(
-        dataset.telemetry,
-        dataset.events,
-        dataset.assets,
-        first,
-        last,
-        exp.features,
-        exp.labels,
-        data_end=report.end,
-    )
+    frame, labels = labelled_frame(dataset, report, exp.features, exp.labels, first, last)
     write_parquet_atomic(frame, out)
     return {
         "frame": str(out),

@@ -3,7 +3,9 @@
 Three reasons, any of which retrains: a drift alarm (any detector, any judged scope) on N
 consecutive nights, realised event recall below a floor, or a champion older than a
 maximum age. Retraining only produces a challenger; the existing promotion gate decides
-whether it becomes champion.
+whether it becomes champion. A challenger that loses re-validates the champion on recent
+data, so the age clock restarts at the last retraining too: otherwise an old champion that
+keeps winning would be retrained every night.
 Every night's decision, retrain or not, is recorded with its reasons.
 """
 
@@ -47,6 +49,7 @@ def decide(
     recall: float | None,
     model_created: datetime | None,
     cfg: GateConfig,
+    last_retrained: datetime | None = None,
 ) -> GateDecision:
     """Apply the policy to tonight's evidence.
 
@@ -59,6 +62,8 @@ def decide(
         model_created: the end of the champion's training window (or, unknown that, when
             it was registered; None: unknown).
         cfg: the policy.
+        last_retrained: the night of the last retraining (None: never); the age counts
+            from the later of this and ``model_created``.
     """
     streak = drift_streak(alarms)
     reasons = []
@@ -67,11 +72,13 @@ def decide(
     if recall is not None and recall < cfg.min_recall:
         reasons.append(f"realised event recall {recall:.2f} < floor {cfg.min_recall:.2f}")
     age = None
-    if model_created is not None:
-        age = (as_of - model_created).total_seconds() / 86400
+    clock = [t for t in (model_created, last_retrained) if t is not None]
+    if clock:
+        age = (as_of - max(clock)).total_seconds() / 86400
         limit = parse_duration(cfg.max_model_age).total_seconds() / 86400
         if age > limit:
-            reasons.append(f"champion is {age:.0f} days old (max {cfg.max_model_age})")
+            since = "trained or re-validated" if last_retrained is not None else "trained"
+            reasons.append(f"champion last {since} {age:.0f} days ago (max {cfg.max_model_age})")
     return GateDecision(
         as_of=as_of.isoformat(),
         retrain=bool(reasons),

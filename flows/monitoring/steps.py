@@ -198,7 +198,8 @@ def gate_night(record: dict, exp: ExperimentConfig, settings: Settings) -> dict[
     # and says nothing when nights are back-filled or simulated (the demo's were -450 days).
     until = record.get("trained_until")
     created = datetime.fromisoformat(until) if until else _champion_created(exp, settings)
-    decision = gate.decide(as_of, alarms, record.get("pooled_recall"), created, cfg)
+    retrained = datetime.fromisoformat(past[last]["as_of"]) if last >= 0 else None
+    decision = gate.decide(as_of, alarms, record.get("pooled_recall"), created, cfg, retrained)
     return {
         **decision.to_dict(),
         "drift_share": record["drift_share"],

@@ -19,7 +19,6 @@ FLEET_START = datetime(2025, 1, 1, tzinfo=UTC)
 FLEET_DAYS = 100
 FLEET_ASSETS = 48
 TRAIN_UNTIL = datetime(2025, 4, 1, tzinfo=UTC)
-# Late nights: rows after as_of are rejects for the nightly gate, so score near the end.
 NIGHT = datetime(2025, 4, 8, tzinfo=UTC)
 
 # Few, short windows and 20 rounds: the whole training flow takes seconds. The risk

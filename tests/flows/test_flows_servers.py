@@ -121,6 +121,42 @@ def _check_scheduler(prefect: str, env: dict[str, str], data: str) -> None:
     assert all(r["state_type"] == "SCHEDULED" for r in runs)
 
 
+@pytest.mark.integration
+def test_schedule_stops_when_the_prefect_server_is_gone(small_fleet: Path, tmp_path: Path) -> None:
+    """SIGTERM after the server died: Prefect's runner retries pausing its schedules for
+    minutes; the watchdog ends the process after the grace period, saying why."""
+    home = tmp_path / "home"
+    settings = load_settings(home=home)
+    servers = start_servers(settings, {"prefect": 0, "mlflow": 0}, timeout_s=120)
+    urls = dict(line.removeprefix("export ").split("=", 1) for line in env_exports(servers))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
+    env |= urls | {"FOREWARN_HOME": str(home), "FOREWARN_SHUTDOWN_GRACE_S": "3"}
+    log = tmp_path / "schedule.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(  # nosec B603  # this interpreter, fixed argv, no shell
+            [sys.executable, "-m", "forewarn.flows", "schedule", "--data", str(small_fleet)],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    try:
+        prefect, deadline, served = urls["PREFECT_API_URL"], time.monotonic() + 120, []
+        while not served and time.monotonic() < deadline:  # the runner registered its deployment
+            assert proc.poll() is None, log.read_text()
+            time.sleep(1)
+            served = _post(f"{prefect}/deployments/filter", {})
+        assert served, log.read_text()
+        time.sleep(3)  # the runner is polling the API for due runs
+    finally:
+        stop_servers(settings)
+    proc.terminate()
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("forewarn schedule hung on SIGTERM after the Prefect server was stopped")
+    assert code == 128 + 15, log.read_text()[-2000:]
+    assert "exiting without pausing the schedules" in log.read_text()
+
+
 @pytest.fixture
 def bystander() -> Iterator[subprocess.Popen[bytes]]:
     """An unrelated process whose PID ends up in a state file (a recycled PID)."""

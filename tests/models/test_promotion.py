@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import polars as pl
-from conftest import FEATURES, small_config
 
 from forewarn.models.promotion import decide, rescore
 from forewarn.models.risk import RiskModel
 from forewarn.models.training import TrainingResult
+from tests.models.conftest import FEATURES, small_config
 
 
 def _risk(snapshots: pl.DataFrame, features: list[str], horizon: str = "7d") -> RiskModel:

@@ -8,7 +8,6 @@ import mlflow
 import numpy as np
 import polars as pl
 import pytest
-from conftest import FEATURES, small_config
 from mlflow import MlflowClient
 
 from forewarn.models.champion import FeatureMismatchError
@@ -22,6 +21,7 @@ from forewarn.models.registry import (
     promote,
 )
 from forewarn.models.training import TrainingResult, train_models
+from tests.models.conftest import FEATURES, small_config
 
 WEAK = LightGBMParams(n_estimators=1, num_leaves=2, learning_rate=0.01, num_threads=1)
 BY_PR_AUC = {"promotion_metric": "pr_auc", "tie_break_metric": "roc_auc", "cv_folds": 0}

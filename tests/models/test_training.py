@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import FEATURES, small_config
 
 from forewarn.models.config import LightGBMParams
 from forewarn.models.training import TrainingResult, _compare, train_models
+from tests.models.conftest import FEATURES, small_config
 
 
 def test_lightgbm_learns_and_beats_the_prevalence_baseline(trained: TrainingResult) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -91,9 +93,46 @@ def test_gate_triggers_exactly_when_its_policy_says() -> None:
     assert not decide(now, [False], None, young, cfg).retrain  # too few failures: no verdict
     assert not decide(now, [False], 0.9, now - timedelta(days=30), cfg).retrain
     old = decide(now, [False], 0.9, now - timedelta(days=31), cfg)
-    assert old.retrain and "days old" in old.reasons[0]
+    assert old.retrain and "last trained 31 days ago" in old.reasons[0]
     assert decide(now, [False], 0.9, None, cfg).model_age_days is None
     every = decide(now, [True] * 3, 0.1, now - timedelta(days=40), cfg)
     assert len(every.reasons) == 3
     quiet = decide(now, [False], 0.9, young, cfg)
     assert quiet.reasons == ["no retraining condition met"]
+
+
+def test_a_retraining_restarts_the_age_clock() -> None:
+    """A losing challenger re-validated the old champion: no retraining again next night."""
+    cfg = GateConfig(drift_nights=3, min_recall=0.4, max_model_age="30d")
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    trained = now - timedelta(days=100)
+    assert decide(now, [False], 0.9, trained, cfg).retrain
+    kept = decide(now, [False], 0.9, trained, cfg, last_retrained=now - timedelta(days=1))
+    assert not kept.retrain and kept.model_age_days == 1.0
+    again = decide(now, [False], 0.9, trained, cfg, last_retrained=now - timedelta(days=31))
+    assert again.retrain and "re-validated 31 days ago" in again.reasons[0]
+
+
+def test_gate_night_counts_age_from_the_last_retraining(tmp_path: Path) -> None:
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.monitoring.paths import MonitoringPaths
+    from forewarn.flows.monitoring.steps import gate_night
+    from forewarn.flows.settings import load_settings
+
+    settings = load_settings(home=str(tmp_path))
+    exp = load_experiment(None)  # max_model_age = 90d
+    log = MonitoringPaths(settings.home).decisions
+    log.parent.mkdir(parents=True)
+    night = {"drift_alarm": False, "retrained": True, "as_of": "2025-06-01T00:00:00+00:00"}
+    log.write_text(json.dumps(night) + "\n")
+    record = {
+        "as_of": "2025-06-02T00:00:00+00:00",
+        "alarm": False,
+        "drift_share": 0.0,
+        "pooled_recall": None,
+        "trained_until": "2025-01-01T00:00:00+00:00",  # 152 days before the night
+    }
+    decision = gate_night(record, exp, settings)
+    assert not decision["retrain"] and decision["model_age_days"] == 1.0
+    log.write_text("")
+    assert gate_night(record, exp, settings)["retrain"]
