@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ STEPS = (
     "night:dask",
     "train:dask",
     "compare",
+    "fulltrain:local",
+    "fulltrain:dask",
 )
 
 
@@ -54,6 +57,16 @@ def _disk_gb(root: Path) -> float:
 
 def _load(work: Path, step: str) -> dict[str, Any]:
     return json.loads((work / "results" / f"{step.replace(':', '-')}.json").read_text())
+
+
+def _span(work: Path) -> dict[str, Any]:
+    """The data's span from whichever validation step ran (both report the same span)."""
+    done = [
+        s
+        for s in ("validate", "validate:batched")
+        if (work / "results").joinpath(f"{s.replace(':', '-')}.json").exists()
+    ]
+    return _load(work, done[0])
 
 
 def _settings(work: Path, runner: str) -> Any:
@@ -101,7 +114,7 @@ def step_frame(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     from forewarn.flows.experiment import load_experiment
     from forewarn.flows.runners import task_runner
 
-    valid = _load(a.work, "validate")
+    valid = _span(a.work)
     span = (datetime.fromisoformat(valid["start"]), datetime.fromisoformat(valid["end"]))
     url, t = str(a.work / "fleet"), time.perf_counter()
     plan = plan_feature_batches(url, settings)
@@ -158,6 +171,55 @@ def step_train(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     }
 
 
+def step_fulltrain(a: argparse.Namespace, runner: str) -> dict[str, Any]:
+    """What ``forewarn train`` runs after the frame is built, on the whole frame: train,
+    grade and register (``train_and_register``: a lazy scan of the parts, LightGBM on the
+    Dask cluster when the runner is ``dask``), then the drift reference."""
+    settings = _settings(a.work, runner)
+    import polars as pl
+
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.monitoring.saving import save_reference
+    from forewarn.flows.steps import train_and_register
+
+    exp = load_experiment("default")
+    if a.cv_folds is not None:
+        exp = exp.model_copy(
+            update={"model": exp.model.model_copy(update={"cv_folds": a.cv_folds})}
+        )
+    frame = str(a.work / "runs" / "local" / "training_frame")
+    from forewarn.flows.cluster import trains_on_dask
+    from forewarn.models.slices import FrameSource
+
+    rows = FrameSource.parquet(frame).rows.select(pl.len()).collect().item()
+    t = time.perf_counter()
+    out = train_and_register(frame, exp, settings, {"bench": "scale"}, a.work / "plots" / runner)
+    trained = time.perf_counter() - t
+    # This process's peak so far: training alone (Prefect is not started by it; on Dask
+    # the workers are separate processes, counted in the step's peaks only).
+    train_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    ref = save_reference(
+        frame, str(a.work / "fleet"), None, exp, settings, out["run_id"], out["versions"]
+    )
+    m = out["metrics"]
+    return {
+        "rows": int(m["data.train_rows"] + m["data.calibration_rows"] + m["data.validation_rows"]),
+        "train_rows": int(m["data.train_rows"]),
+        "rul_train_rows": int(m["data.rul_train_rows"]),
+        "cv_folds": exp.model.cv_folds,
+        "frame_rows": rows,
+        "on_dask": trains_on_dask(settings, rows),
+        "train_s": round(trained, 1),
+        "train_peak_gb": _gb(train_peak),
+        "reference_s": round(time.perf_counter() - t - trained, 1),
+        "reference_rows": ref["rows"],
+        "pr_auc": round(m["risk.lightgbm.pr_auc"], 4),
+        "event_recall": round(m["risk.lightgbm.event_recall"], 4),
+        "rul_mae_capped_h": round(m["rul.lightgbm.mae_capped"], 1),
+        "fit_s": {k: round(v, 1) for k, v in m.items() if k.startswith("time.")},
+    }
+
+
 def step_night(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     settings = _settings(a.work, runner)
     import polars as pl
@@ -172,7 +234,7 @@ def step_night(a: argparse.Namespace, runner: str) -> dict[str, Any]:
     from forewarn.serving.score import ScoringRules, score_snapshot
 
     exp, url = load_experiment("default"), str(a.work / "fleet")
-    end = datetime.fromisoformat(_load(a.work, "validate")["end"])
+    end = datetime.fromisoformat(_span(a.work)["end"])
     as_of = end.replace(hour=0, minute=0, second=0, microsecond=0)
     t = time.perf_counter()
     since = scoring_since(url, as_of, exp)
@@ -227,6 +289,8 @@ def run(a: argparse.Namespace, step: str) -> dict[str, Any]:
     (a.work / "logs").mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, __file__, "--step", step, "--work", str(a.work)]
     cmd += ["--assets", str(a.assets), "--days", str(a.days), "--train-assets", str(a.train_assets)]
+    if a.cv_folds is not None:
+        cmd += ["--cv-folds", str(a.cv_folds)]
     log = (a.work / "logs" / f"{step.replace(':', '-')}.log").open("w")
     start, tree, largest = time.perf_counter(), 0, 0
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)  # nosec B603  # own argv
@@ -262,7 +326,7 @@ def _projection(results: list[dict[str, Any]], assets: int, target: int) -> list
         "|---|---:|---:|---:|",
     ]
     for r in results:
-        if r["step"] in ("compare", "train:local", "train:dask"):
+        if r["step"] in ("compare", "train:local", "train:dask") or r["step"].startswith("full"):
             continue
         per = r["seconds"] / assets
         rows.append(f"| {r['step']} | {r['seconds']:,} | {per:.4f} | {per * target / 3600:.1f} h |")
@@ -274,12 +338,18 @@ flows ran before batching); `validate:batched` is what the flows run now (`valid
 one task per asset batch plus one pass for rows of no known asset). `frame:*` is the
 labelled training frame (`training_batches`: build, pool fleet norms, finish + label),
 written as one Parquet part per batch. `train:*` is **bounded**: `train_models` on the frame
-rows of a seeded sample of assets, cross-validation off. The full 3.6M-row frame (about
-8.7 GB in memory, 2.4 KB per row) was not trained: `train_models` holds several slices of it
-at once, more than this shared machine has free; `train:dask` trains
-every booster with `lightgbm.dask` on a 2-worker `LocalCluster`. `night:*` builds tonight's
-snapshot (`night_batches`, reading back to the oldest current life) and scores it with the
-`train:local` models (`score_snapshot`: predictions, statuses, drivers of the top 50).
+rows of a seeded sample of assets, cross-validation off; `train:dask` trains
+every booster with `lightgbm.dask` on a 2-worker `LocalCluster`. `fulltrain:*` is what
+`forewarn train` runs after the frame is built, on the whole 3.6M-row frame (about 8.7 GB
+if read whole): `train_and_register` (a lazy scan of the parts: each slice is read with
+its filter and negative sampling pushed into the scan, one wide slice at a time; the RUL
+matrix is encoded in asset chunks; boosters train on float32; the experiment's own
+cross-validation) and the drift reference (`save_reference`, also from the scan). On
+`fulltrain:dask` the frame is above `local_training_rows`, so the boosters train with
+`lightgbm.dask` and the workers read the risk and RUL boosters' rows from the parts.
+`night:*` builds tonight's snapshot (`night_batches`, reading back to the oldest current
+life) and scores it with the `train:local` models (`score_snapshot`: predictions, statuses,
+drivers of the top 50).
 `compare` checks that the Dask outputs equal the local ones, part by part.
 Each step's time includes starting Prefect's local API (about 10-20 s) and, on Dask, the
 cluster. On 2 cores Dask gains nothing: the local runner already keeps both cores busy (Polars
@@ -326,6 +396,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--train-assets", type=int, default=1_000)
+    parser.add_argument(
+        "--cv-folds", type=int, help="fulltrain: override the experiment's cv_folds"
+    )
     parser.add_argument("--work", type=Path, required=True, help="scratch folder")
     parser.add_argument(
         "--steps",

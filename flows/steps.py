@@ -183,11 +183,16 @@ def train_and_register(
         Run id, registered versions, the promotion decisions and headline metrics.
     """
     from forewarn.models.registry import log_and_register  # heavy (mlflow): import on use
+    from forewarn.models.slices import FrameSource
     from forewarn.models.training import train_models
 
-    frame = pl.read_parquet(frame_path)
-    features = model_features(frame.columns, exp)
-    with training_backend(settings, frame.height):  # LightGBM on Dask for big frames
+    # A lazy scan of the parts, not a read: train_models reads one slice at a time with
+    # its filters pushed into the scan, so a frame bigger than memory trains; on Dask the
+    # workers read the boosters' rows from the parts (models.slices).
+    frame = FrameSource.parquet(frame_path)
+    features = model_features(list(frame.columns), exp)
+    rows = frame.rows.select(pl.len()).collect().item()
+    with training_backend(settings, rows):  # LightGBM on Dask for big frames
         result = train_models(
             frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir
         )

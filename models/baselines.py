@@ -21,6 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from forewarn.models.slices import by_chunks
+
 GROUP_COL = "asset_type"
 
 
@@ -51,14 +53,14 @@ class BucketMean:
             age = frame.get_column(self.age_col).cast(pl.Float64).drop_nulls().to_numpy()
             qs = np.linspace(0, 1, self.n_bins + 1)[1:-1]
             self.edges_ = sorted(set(np.quantile(age, qs).tolist())) if age.size else []
-        keys = self._keys(frame)
-        stats = (
-            pl.DataFrame({"key": keys, "y": target})
-            .group_by("key")
-            .agg(pl.col("y").sum().alias("s"), pl.len().alias("n"))
-        )
-        shrunk = (stats["s"] + self.prior_rows * self.overall_) / (stats["n"] + self.prior_rows)
-        self.means_ = dict(zip(stats["key"].to_list(), shrunk.to_list(), strict=True))
+        # numpy sums in row order; Polars' parallel group-by adds partial sums in an order
+        # that varies from run to run (measured: 2 results in 300 runs differing in the
+        # last bit), and a baseline must be reproducible to compare training paths.
+        names, inverse = np.unique(np.asarray(self._keys(frame), dtype=object), return_inverse=True)
+        sums = np.bincount(inverse, weights=target, minlength=len(names))
+        counts = np.bincount(inverse, minlength=len(names))
+        shrunk = (sums + self.prior_rows * self.overall_) / (counts + self.prior_rows)
+        self.means_ = dict(zip(names.tolist(), shrunk.tolist(), strict=True))
         return self
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
@@ -116,8 +118,9 @@ class LogisticBaseline:
         return self
 
     def predict_proba(self, frame: pl.DataFrame) -> np.ndarray:
-        """Probability of the positive class."""
-        return self.pipeline_.predict_proba(self._matrix(frame))[:, 1]
+        """Probability of the positive class (a chunk of rows at a time: the imputer's
+        indicators and the scaler copy the matrix, four times the frame's floats)."""
+        return by_chunks(frame, lambda part: self.pipeline_.predict_proba(self._matrix(part))[:, 1])
 
     def _matrix(self, frame: pl.DataFrame) -> np.ndarray:
         cols = [pl.col(c).cast(pl.Float64) for c in self.numeric_cols]

@@ -14,18 +14,30 @@ from forewarn.models.config import LightGBMParams
 
 BoosterTrainer = Callable[..., lgb.Booster]
 """Trains a booster from ``train_booster``'s arguments (e.g. ``models.distributed``)."""
-_TRAINER: ContextVar[BoosterTrainer | None] = ContextVar("booster_trainer", default=None)
+_TRAINER: ContextVar[tuple[BoosterTrainer, bool] | None] = ContextVar(
+    "booster_trainer", default=None
+)
 
 
 @contextmanager
-def trained_by(trainer: BoosterTrainer) -> Iterator[None]:
+def trained_by(trainer: BoosterTrainer, reads_parts: bool = False) -> Iterator[None]:
     """Train every booster inside the block with ``trainer`` (on Dask, say), unchanged
-    callers: risk, RUL and cross-validation models all come through ``train_booster``."""
-    token = _TRAINER.set(trainer)
+    callers: risk, RUL and cross-validation models all come through ``train_booster``.
+
+    ``reads_parts``: the trainer accepts ``slices.PartRows`` for ``x`` and reads the
+    Parquet parts where it trains (Dask workers), so the caller need not build ``x``.
+    """
+    token = _TRAINER.set((trainer, reads_parts))
     try:
         yield
     finally:
         _TRAINER.reset(token)
+
+
+def reads_parts() -> bool:
+    """Whether the active trainer reads a training slice's Parquet parts itself."""
+    active = _TRAINER.get()
+    return active is not None and active[1]
 
 
 def train_booster(
@@ -42,7 +54,9 @@ def train_booster(
     """Train a LightGBM booster on an encoded matrix.
 
     Args:
-        x: encoded features (see ``FeatureEncoder``); NaN means missing.
+        x: encoded features (see ``FeatureEncoder``); NaN means missing. Inside
+            ``trained_by(..., reads_parts=True)`` also ``slices.PartRows``: the rows and
+            their target, read from Parquet parts by the trainer (``y`` is then unused).
         y: target (0/1 for ``binary``, hours for regression objectives).
         params: the configured LightGBM settings.
         seed: run seed, so two runs on the same data give the same model.
@@ -51,8 +65,9 @@ def train_booster(
         categorical: positions of categorical columns (integer codes in ``x``).
         **extra: objective-specific parameters such as ``alpha`` for quantiles.
     """
-    trainer = _TRAINER.get()
-    if trainer is not None:
+    active = _TRAINER.get()
+    if active is not None:
+        trainer = active[0]
         kwargs = {"feature_names": feature_names, "categorical": categorical, **extra}
         return trainer(x, y, params=params, seed=seed, objective=objective, **kwargs)
     booster_params = params.booster_params(seed, objective, **extra)

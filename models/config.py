@@ -86,6 +86,13 @@ class ModelConfig(_Frozen):
         "failures are rare, so this buys speed cheaply, and calibration on the untouched "
         "later slice restores the probabilities",
     )
+    baseline_max_rows: int = Field(
+        default=250_000,
+        ge=1_000,
+        description="the logistic baseline trains on at most about this many training rows "
+        "(a seeded hash sample when the slice is bigger): its imputed, scaled matrix is about "
+        "twice the feature count wide, and a reference model needs no more",
+    )
     validation_window: Duration = "60d"
     calibration_window: Duration = "30d"
     gap: Duration | None = Field(default=None, description="default: the risk horizon")

@@ -9,6 +9,7 @@ the selection metrics rank, so calibration would not change them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +21,8 @@ from forewarn.models.config import LightGBMParams, ModelConfig
 from forewarn.models.metrics import evaluate_risk
 from forewarn.models.risk import RiskModel
 from forewarn.models.selection import is_better
-from forewarn.models.splits import rolling_origins, sample_negatives
+from forewarn.models.slices import collect, sort_rows
+from forewarn.models.splits import negatives_filter, rolling_origins
 
 
 @dataclass(frozen=True)
@@ -35,19 +37,20 @@ class FoldResult:
     metrics: dict[str, float]
 
 
-def _fold_frames(frame: pl.DataFrame, label_col: str, folds: list, rate: float, seed: int) -> list:
-    out = []
+def _fold_frames(
+    train: pl.LazyFrame, sample: pl.Expr, label_col: str, folds: list
+) -> Iterator[tuple]:
+    """Each fold's (sampled) training rows and validation rows, read from ``train`` when
+    the fold is reached, so one fold's slices are in memory at a time."""
     for cutoff, window in folds:
-        train = frame.filter((pl.col("as_of") <= cutoff) & pl.col(label_col).is_not_null())
-        train = sample_negatives(train, label_col, rate, seed)
-        valid = frame.filter(window.contains() & pl.col(label_col).is_not_null())
-        if train[label_col].any() and valid[label_col].any():
-            out.append((cutoff, window, train, valid))
-    return out
+        fold_train = sort_rows(collect(train.filter(sample & (pl.col("as_of") <= cutoff))))
+        valid = sort_rows(collect(train.filter(window.contains())))
+        if fold_train[label_col].any() and valid[label_col].any():
+            yield cutoff, window, fold_train, valid
 
 
 def cross_validate(
-    frame: pl.DataFrame,
+    train: pl.DataFrame | pl.LazyFrame,
     feature_cols: list[str],
     label_col: str,
     cfg: ModelConfig,
@@ -58,18 +61,26 @@ def cross_validate(
 
     Candidate 0 is ``cfg.lightgbm``; the rest are ``cfg.candidates``. Folds whose
     training or validation slice holds no failure are skipped (nothing to grade).
+
+    Args:
+        train: the labelled training slice (in memory or a lazy scan). A fold trains on
+            the negative sample (``splits.negatives_filter``) of its rows up to the
+            cutoff: the training sample's rows there, since the draw depends on the row.
     """
+    train = train.lazy()
+    sample = negatives_filter(label_col, cfg.negative_sample_rate, cfg.seed)
     candidates: list[LightGBMParams] = [cfg.lightgbm, *cfg.candidates]
     window = timedelta(hours=hours(cfg.cv_window or cfg.validation_window))
-    origins = rolling_origins(
-        frame["as_of"].min(), frame["as_of"].max(), folds=cfg.cv_folds, window=window, gap=gap
-    )
+    span = train.select(pl.col("as_of").min().alias("first"), pl.col("as_of").max().alias("last"))
+    first, last = collect(span).row(0)
+    origins = rolling_origins(first, last, folds=cfg.cv_folds, window=window, gap=gap)
     results = []
-    frames = _fold_frames(frame, label_col, origins, cfg.negative_sample_rate, cfg.seed)
-    for f, (cutoff, win, train, valid) in enumerate(frames):
+    for f, (cutoff, win, fold_train, valid) in enumerate(
+        _fold_frames(train, sample, label_col, origins)
+    ):
         for c, params in enumerate(candidates):
             model = RiskModel(feature_cols, params, cfg.calibration, cfg.seed)
-            model.fit(train, train[label_col].to_numpy())
+            model.fit(fold_train, fold_train[label_col].to_numpy())
             scored = valid.with_columns(pl.Series("_p", model.predict_raw(valid)))
             metrics = evaluate_risk(
                 scored,

@@ -10,7 +10,8 @@ import polars as pl
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.calibration import Calibrator
 from forewarn.models.config import LightGBMParams
-from forewarn.models.encoding import FeatureEncoder, FeatureProfile
+from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder, FeatureProfile
+from forewarn.models.slices import PartRows, by_chunks
 
 
 class RiskModel:
@@ -43,8 +44,11 @@ class RiskModel:
         self.seed = seed
         self.horizon = horizon
 
-    def fit(self, frame: pl.DataFrame, y: np.ndarray) -> RiskModel:
+    def fit(self, frame: pl.DataFrame, y: np.ndarray, parts: PartRows | None = None) -> RiskModel:
         """Train the booster on ``frame`` with boolean labels ``y``.
+
+        ``parts``: the same rows as Parquet parts, for a trainer that reads them on its
+        workers (Dask); ``frame`` still gives the encoder's levels and the profile.
 
         Raises:
             ValueError: if ``y`` has no positive label (a model that can only say
@@ -59,8 +63,13 @@ class RiskModel:
         self.encoder_ = FeatureEncoder(self.feature_cols).fit(frame)
         numeric = [c for c in self.feature_cols if c not in self.encoder_.levels_]
         self.profile_ = FeatureProfile().fit(frame, numeric)
+        x = (
+            self.encoder_.transform(frame, TRAINING_DTYPE)
+            if parts is None
+            else parts.with_encoder(self.encoder_)
+        )
         self.booster_ = train_booster(
-            self.encoder_.transform(frame),
+            x,
             y.astype(np.float64),
             params=self.params,
             seed=self.seed,
@@ -77,8 +86,8 @@ class RiskModel:
         return self
 
     def predict_raw(self, frame: pl.DataFrame) -> np.ndarray:
-        """Uncalibrated booster probabilities."""
-        return self.booster_.predict(self.encoder_.transform(frame))
+        """Uncalibrated booster probabilities (encoded a chunk of rows at a time)."""
+        return by_chunks(frame, lambda part: self.booster_.predict(self.encoder_.transform(part)))
 
     def predict_proba(self, frame: pl.DataFrame) -> np.ndarray:
         """Calibrated failure probabilities, one per row of ``frame``."""

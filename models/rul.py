@@ -24,6 +24,7 @@ a hair short of it) and is set to the cap.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +33,8 @@ import polars as pl
 
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.config import LightGBMParams
-from forewarn.models.encoding import FeatureEncoder
+from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder
+from forewarn.models.slices import PartRows, by_chunks
 
 RUL_COL = "rul_hours"
 CENSORED_COL = "rul_censored"
@@ -59,6 +61,18 @@ def rul_target(cap_hours: float | None) -> pl.Expr:
     return pl.when(known).then(pl.min_horizontal(rul, pl.lit(cap_hours))).otherwise(None)
 
 
+def rul_rows_filter(label_end: datetime, cap_hours: float | None) -> pl.Expr:
+    """Filter for rows whose capped RUL is fully known by ``label_end`` (see
+    ``rul_training_rows``); an expression, so it can be pushed into a Parquet scan."""
+    if cap_hours is not None:
+        # Leakage guard: the label window (as_of, as_of + cap] ends before the split.
+        settled = pl.col("as_of") + timedelta(hours=cap_hours) <= label_end
+    else:
+        # Leakage guard: only failures that happened before the split are used.
+        settled = pl.col("as_of") + rul_span() <= label_end
+    return settled & rul_target(cap_hours).is_not_null()
+
+
 def rul_training_rows(
     frame: pl.DataFrame, label_end: datetime, cap_hours: float | None
 ) -> tuple[pl.DataFrame, np.ndarray]:
@@ -69,15 +83,8 @@ def rul_training_rows(
         label_end: the first instant the model must not learn from (split start).
         cap_hours: the RUL cap, or ``None`` for uncapped.
     """
-    if cap_hours is not None:
-        # Leakage guard: the label window (as_of, as_of + cap] ends before the split.
-        usable = frame.filter(pl.col("as_of") + timedelta(hours=cap_hours) <= label_end)
-    else:
-        # Leakage guard: only failures that happened before the split are used.
-        usable = frame.filter(pl.col("as_of") + rul_span() <= label_end)
-    usable = usable.with_columns(rul_target(cap_hours).alias("_target"))
-    usable = usable.filter(pl.col("_target").is_not_null())
-    return usable.drop("_target"), usable.get_column("_target").to_numpy()
+    usable = frame.filter(rul_rows_filter(label_end, cap_hours))
+    return usable, usable.select(rul_target(cap_hours)).to_series().to_numpy()
 
 
 class RulModel:
@@ -116,8 +123,23 @@ class RulModel:
             raise ValueError(
                 "no snapshot has a known RUL in the training window: add history or lower rul_cap"
             )
-        self.encoder_ = FeatureEncoder(self.feature_cols).fit(frame)
-        x = self.encoder_.transform(frame)
+        encoder = FeatureEncoder(self.feature_cols).fit(frame)
+        return self.fit_encoded(encoder, encoder.transform(frame, TRAINING_DTYPE), target_hours)
+
+    def fit_encoded(
+        self, encoder: FeatureEncoder, x: np.ndarray | PartRows, target_hours: np.ndarray
+    ) -> RulModel:
+        """``fit`` on rows already encoded by the fitted ``encoder`` (``x``): the training
+        slice of a big frame is encoded chunk by chunk (``models.slices``), never held as
+        a frame and a matrix at once; or, for a trainer that reads Parquet parts on its
+        workers (Dask), the slice's ``PartRows``."""
+        if isinstance(x, PartRows):
+            x = x.with_encoder(encoder)
+        if len(target_hours) == 0:
+            raise ValueError(
+                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+            )
+        self.encoder_ = encoder
         common = {
             "params": self.params,
             "seed": self.seed,
@@ -127,13 +149,17 @@ class RulModel:
         low, high = self.quantiles
         # Quantile boosters start just below the atom at the cap (module docstring).
         shifted = np.asarray(target_hours, dtype=np.float64) - self.quantile_origin
+        if isinstance(x, PartRows):  # the workers read the target: shift it there too
+            xq: np.ndarray | PartRows = replace(x, target=x.target - self.quantile_origin)
+        else:
+            xq = x
         start = {"boost_from_average": False} if self.cap_hours is not None else {}
         self.boosters_ = {
             # L1 is the median objective; LightGBM's quantile objective at alpha=0.5 stalls
             # when most targets tie at the cap (ties push up with full weight).
             "point": train_booster(x, target_hours, objective="regression_l1", **common),
-            "low": train_booster(x, shifted, objective="quantile", alpha=low, **start, **common),
-            "high": train_booster(x, shifted, objective="quantile", alpha=high, **start, **common),
+            "low": train_booster(xq, shifted, objective="quantile", alpha=low, **start, **common),
+            "high": train_booster(xq, shifted, objective="quantile", alpha=high, **start, **common),
         }
         return self
 
@@ -143,11 +169,15 @@ class RulModel:
         Separately trained quantile models can cross; sorting each row's quantiles
         (rearrangement) restores a valid interval and never makes them worse.
         """
-        x = self.encoder_.transform(frame)
         origin = {"low": self.quantile_origin, "point": 0.0, "high": self.quantile_origin}
-        preds = np.column_stack(
-            [self.boosters_[k].predict(x) + origin[k] for k in ("low", "point", "high")]
-        )
+
+        def raw(part: pl.DataFrame) -> np.ndarray:
+            x = self.encoder_.transform(part)
+            return np.column_stack(
+                [self.boosters_[k].predict(x) + origin[k] for k in ("low", "point", "high")]
+            )
+
+        preds = by_chunks(frame, raw)  # a chunk of rows at a time
         upper = np.inf if self.cap_hours is None else self.cap_hours
         if self.cap_hours is not None and self.quantile_origin > 0:
             # Bounds between the origin and the cap sit on the atom (module docstring).

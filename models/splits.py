@@ -23,7 +23,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
 import polars as pl
 
 
@@ -163,13 +162,32 @@ def rolling_origins(
     return out
 
 
+def seeded_draw(seed: int) -> pl.Expr:
+    """A uniform number in [0, 1) per snapshot, from a hash of ``asset_id``, ``as_of``
+    and ``seed``.
+
+    A function of the row alone, not of its position: a filter on it selects the same
+    rows from a whole frame in memory, from a lazy scan of Parquet parts, or from one
+    part at a time, so sampling can be pushed into the scan (``models.slices``). Polars'
+    hash is deterministic for a Polars version (the project pins it), not across versions.
+    """
+    key = pl.struct(pl.col("asset_id").cast(pl.String), pl.col("as_of").dt.epoch("us"))
+    return (key.hash(seed) // 2**11).cast(pl.Float64) / float(2**53)
+
+
+def negatives_filter(label_col: str, rate: float, seed: int) -> pl.Expr:
+    """Filter keeping every failure row and a seeded ``rate`` share of the others."""
+    if rate >= 1.0:
+        return pl.lit(True)
+    return pl.col(label_col).fill_null(False) | (seeded_draw(seed) < rate)
+
+
 def sample_negatives(frame: pl.DataFrame, label_col: str, rate: float, seed: int) -> pl.DataFrame:
     """Every failure row plus a seeded ``rate`` share of the other rows.
 
-    The draw follows row order, so callers pass a frame sorted by time and asset
-    (``train_models`` does) to get the same sample on every run.
+    The draw hashes each row's asset and time (``seeded_draw``), so the sample does
+    not depend on row order or on how the frame is split into files.
     """
     if rate >= 1.0:
         return frame
-    keep = np.random.default_rng(seed).random(frame.height) < rate
-    return frame.filter(pl.Series(keep) | pl.col(label_col).fill_null(False))
+    return frame.filter(negatives_filter(label_col, rate, seed))

@@ -15,18 +15,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from forewarn.features.durations import hours, parse_duration
-from forewarn.models.baselines import BucketMean, LogisticBaseline
+from forewarn.models.baselines import GROUP_COL, BucketMean, LogisticBaseline
 from forewarn.models.config import ModelConfig
 from forewarn.models.cv import FoldResult, cross_validate
+from forewarn.models.encoding import FeatureEncoder
 from forewarn.models.evaluation import ValidationReport, validate_risk, validate_rul, write_plots
 from forewarn.models.risk import RiskModel
-from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel, rul_training_rows
+from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel, rul_rows_filter, rul_target
 from forewarn.models.selection import is_better
-from forewarn.models.splits import SplitPlan, plan_split, sample_negatives
+from forewarn.models.slices import FrameSource, encode_rows
+from forewarn.models.splits import SplitPlan, negatives_filter, plan_split, seeded_draw
 
 LABEL_PREFIX = "fails_within_"
 
@@ -91,7 +92,10 @@ def _timer(metrics: dict[str, float], key: str) -> Iterator[None]:
 
 
 def check_inputs(
-    frame: pl.DataFrame, feature_cols: list[str], label_col: str, oracle_col: str | None
+    frame: pl.DataFrame | pl.LazyFrame,
+    feature_cols: list[str],
+    label_col: str,
+    oracle_col: str | None,
 ) -> None:
     """Refuse frames that cannot train an honest model, naming the columns.
 
@@ -109,41 +113,116 @@ def check_inputs(
     if leaks:
         raise ValueError(f"feature_cols includes label, id or oracle columns: {leaks}")
     needed = ["asset_id", "as_of", label_col, RUL_COL, CENSORED_COL, *feature_cols]
-    missing = [c for c in [*needed, oracle_col] if c and c not in frame.columns]
+    columns = frame.collect_schema().names()
+    missing = [c for c in [*needed, oracle_col] if c and c not in columns]
     if missing:
         raise ValueError(f"training frame lacks columns: {missing}")
 
 
-def _fit_risk(
-    train: pl.DataFrame,
-    cal: pl.DataFrame,
+@dataclass(frozen=True)
+class _Filters:
+    """Each slice as a row filter on the whole frame (pushed into the scan)."""
+
+    train: pl.Expr
+    sample: pl.Expr
+    calibration: pl.Expr
+    validation: pl.Expr
+    rul: pl.Expr
+    rul_validation: pl.Expr
+
+    @classmethod
+    def of(cls, split: SplitPlan, label_col: str, cfg: ModelConfig) -> _Filters:
+        known = pl.col(label_col).is_not_null()
+        train = split.train_filter() & known
+        held = pl.col("asset_id").is_in(sorted(split.holdout))
+        rul = rul_rows_filter(split.rul_validation.start, cfg.rul_cap_hours())
+        return cls(
+            train=train,
+            sample=train & negatives_filter(label_col, cfg.negative_sample_rate, cfg.seed),
+            calibration=split.calibration_filter() & known,
+            validation=split.validation_filter(),
+            rul=~held & rul,
+            rul_validation=split.rul_validation_filter(),
+        )
+
+
+def _baseline_rows(
+    source: FrameSource, where: pl.Expr, rows: int, columns: list[str], cfg: ModelConfig
+) -> pl.DataFrame:
+    """The logistic baseline's training rows: the whole slice, or a seeded hash sample of
+    about ``cfg.baseline_max_rows`` rows when the slice is bigger."""
+    if rows > cfg.baseline_max_rows:
+        where = where & (seeded_draw(cfg.seed + 1) < cfg.baseline_max_rows / rows)
+    return source.wide(where, columns)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    risk: RiskModel
+    rul: RulModel
+    baselines: dict[str, Any]
+    folds: list[FoldResult]
+    best: int
+    counts: dict[str, float]
+
+
+def _fit_all(
+    source: FrameSource,
+    where: _Filters,
     feature_cols: list[str],
     label_col: str,
     cfg: ModelConfig,
     horizon: str,
-    candidate: int,
-) -> RiskModel:
-    params = [cfg.lightgbm, *cfg.candidates][candidate]
-    model = RiskModel(feature_cols, params, cfg.calibration, cfg.seed, horizon)
-    sample = sample_negatives(train, label_col, cfg.negative_sample_rate, cfg.seed)
-    model.fit(sample, sample[label_col].to_numpy())
-    return model.calibrate(cal, cal[label_col].to_numpy())
+    gap: timedelta,
+    metrics: dict[str, float],
+) -> _Fitted:
+    """CV-select, fit and calibrate the risk model, fit RUL and baselines (timed).
 
-
-def _fit_baselines(
-    train: pl.DataFrame,
-    rul_rows: pl.DataFrame,
-    rul_y: np.ndarray,
-    numeric: list[str],
-    label_col: str,
-    cfg: ModelConfig,
-) -> dict[str, Any]:
-    y = train[label_col].to_numpy()
-    return {
-        "prevalence_age": BucketMean(cfg.age_feature).fit(train, y),
-        "logistic": LogisticBaseline(numeric, cfg.seed).fit(train, y),
-        "mean_life": BucketMean(cfg.age_feature).fit(rul_rows, rul_y),
-    }
+    Slices are read one after another and dropped when done, so memory holds one wide
+    slice (plus its matrix) at a time, not the frame.
+    """
+    wide = ["asset_id", "as_of", label_col, *feature_cols]
+    folds, best = [], 0
+    if cfg.cv_folds:
+        with _timer(metrics, "cv"):
+            train = source.rows.filter(where.train)
+            folds, best = cross_validate(train, feature_cols, label_col, cfg, hours(horizon), gap)
+    with _timer(metrics, "risk_fit"):
+        sample = source.wide(where.sample, wide)
+        params = [cfg.lightgbm, *cfg.candidates][best]
+        risk = RiskModel(feature_cols, params, cfg.calibration, cfg.seed, horizon)
+        on_workers = source.part_rows(where.sample, pl.col(label_col).cast(pl.Float64))
+        risk.fit(sample, sample[label_col].to_numpy(), on_workers)
+        del sample
+        cal = source.wide(where.calibration, wide)
+        risk.calibrate(cal, cal[label_col].to_numpy())
+        del cal
+    with _timer(metrics, "rul_fit"):
+        rul_rows = source.rows.filter(where.rul)
+        age = [GROUP_COL, cfg.age_feature]
+        rul_keys = source.narrow(where.rul, age, _target=rul_target(cfg.rul_cap_hours()))
+        rul_y = rul_keys["_target"].to_numpy()
+        encoder = FeatureEncoder(feature_cols).fit(rul_rows)
+        x = source.part_rows(where.rul, rul_target(cfg.rul_cap_hours()))
+        if x is None:  # trained in this process: encode here, chunk by chunk
+            x = encode_rows(encoder, rul_rows, rul_keys)
+        rul = RulModel(
+            feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
+        ).fit_encoded(encoder, x, rul_y)
+        del x
+    numeric = [c for c in feature_cols if c not in risk.encoder_.levels_]
+    with _timer(metrics, "baselines_fit"):
+        train = source.narrow(where.train, [*age, label_col])
+        logit = _baseline_rows(source, where.train, train.height, [label_col, *numeric], cfg)
+        baselines = {
+            "prevalence_age": BucketMean(cfg.age_feature).fit(train, train[label_col].to_numpy()),
+            "logistic": LogisticBaseline(numeric, cfg.seed).fit(logit, logit[label_col].to_numpy()),
+            "mean_life": BucketMean(cfg.age_feature).fit(rul_keys, rul_y),
+        }
+    counts = {"data.rul_train_rows": float(len(rul_y))}
+    counts |= _label_counts("train", train[label_col])
+    counts |= _label_counts("calibration", source.narrow(where.calibration, [label_col])[label_col])
+    return _Fitted(risk, rul, baselines, folds, best, counts)
 
 
 def _compare(metrics: dict[str, float], cfg: ModelConfig) -> tuple[dict[str, bool], list[str]]:
@@ -169,67 +248,6 @@ def _compare(metrics: dict[str, float], cfg: ModelConfig) -> tuple[dict[str, boo
     return verdict, notes
 
 
-@dataclass(frozen=True)
-class _Slices:
-    train: pl.DataFrame
-    cal: pl.DataFrame
-    val: pl.DataFrame
-    rul_rows: pl.DataFrame
-    rul_y: np.ndarray
-    rul_val: pl.DataFrame
-
-
-def _slice(frame: pl.DataFrame, split: SplitPlan, label_col: str, cfg: ModelConfig) -> _Slices:
-    known = pl.col(label_col).is_not_null()
-    rul_pool = frame.filter(~pl.col("asset_id").is_in(sorted(split.holdout)))
-    rul_rows, rul_y = rul_training_rows(rul_pool, split.rul_validation.start, cfg.rul_cap_hours())
-    return _Slices(
-        train=frame.filter(split.train_filter() & known),
-        cal=frame.filter(split.calibration_filter() & known),
-        val=frame.filter(split.validation_filter()),
-        rul_rows=rul_rows,
-        rul_y=rul_y,
-        rul_val=frame.filter(split.rul_validation_filter()),
-    )
-
-
-@dataclass(frozen=True)
-class _Fitted:
-    risk: RiskModel
-    rul: RulModel
-    baselines: dict[str, Any]
-    folds: list[FoldResult]
-    best: int
-
-
-def _fit_all(
-    data: _Slices,
-    feature_cols: list[str],
-    label_col: str,
-    cfg: ModelConfig,
-    horizon: str,
-    gap: timedelta,
-    metrics: dict[str, float],
-) -> _Fitted:
-    """CV-select, fit and calibrate the risk model, fit RUL and baselines (timed)."""
-    folds, best = [], 0
-    if cfg.cv_folds:
-        with _timer(metrics, "cv"):
-            folds, best = cross_validate(
-                data.train, feature_cols, label_col, cfg, hours(horizon), gap
-            )
-    with _timer(metrics, "risk_fit"):
-        risk = _fit_risk(data.train, data.cal, feature_cols, label_col, cfg, horizon, best)
-    with _timer(metrics, "rul_fit"):
-        rul = RulModel(
-            feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
-        ).fit(data.rul_rows, data.rul_y)
-    numeric = [c for c in feature_cols if c not in risk.encoder_.levels_]
-    with _timer(metrics, "baselines_fit"):
-        baselines = _fit_baselines(data.train, data.rul_rows, data.rul_y, numeric, label_col, cfg)
-    return _Fitted(risk, rul, baselines, folds, best)
-
-
 def _plan(frame: pl.DataFrame, label_col: str, cfg: ModelConfig, gap: timedelta) -> SplitPlan:
     cap = cfg.rul_cap_hours()
     return plan_split(
@@ -245,7 +263,7 @@ def _plan(frame: pl.DataFrame, label_col: str, cfg: ModelConfig, gap: timedelta)
 
 
 def train_models(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame | FrameSource,
     feature_cols: list[str],
     cfg: ModelConfig,
     horizon: str = "7d",
@@ -255,7 +273,13 @@ def train_models(
     """Train, calibrate and grade the risk and RUL models and their baselines.
 
     Args:
-        frame: labelled snapshots (one row per asset and ``as_of``).
+        frame: labelled snapshots (one row per asset and ``as_of``), in memory or as a
+            lazy scan (``pl.scan_parquet`` of the frame's parts): slices are read from it
+            one at a time with their filters pushed into the scan (``models.slices``), so
+            a frame bigger than memory trains. Both give the same models. A
+            ``FrameSource.parquet(path)`` also knows the Parquet parts: inside
+            ``boosting_on(client)`` the Dask workers then read the risk and RUL boosters'
+            rows from the parts themselves instead of receiving them from this process.
         feature_cols: model features; text columns are encoded as categories.
         cfg: model configuration.
         horizon: risk horizon; the label column is ``fails_within_{horizon}``.
@@ -269,17 +293,22 @@ def train_models(
     """
     cfg.check_horizon(horizon)
     label_col = f"{LABEL_PREFIX}{horizon}"
-    check_inputs(frame, feature_cols, label_col, oracle_col)
+    source = FrameSource.of(frame)
+    check_inputs(source.rows, feature_cols, label_col, oracle_col)
     metrics: dict[str, float] = {}
     with _timer(metrics, "total"):
-        frame = frame.sort("as_of", "asset_id")
         gap = timedelta(hours=cfg.gap_hours(horizon))
-        split = _plan(frame, label_col, cfg, gap)
-        data = _slice(frame, split, label_col, cfg)
-        fit = _fit_all(data, feature_cols, label_col, cfg, horizon, gap, metrics)
+        split = _plan(source.narrow(pl.lit(True), [label_col]), label_col, cfg, gap)
+        where = _Filters.of(split, label_col, cfg)
+        fit = _fit_all(source, where, feature_cols, label_col, cfg, horizon, gap, metrics)
         risk, rul, baselines = fit.risk, fit.rul, fit.baselines
-        report = _validate(data, label_col, risk, rul, baselines, oracle_col, cfg, horizon)
-    metrics |= report.metrics | _counts(data, label_col, split)
+        val, rul_val = source.wide(where.validation), source.wide(where.rul_validation)
+        report = _validate(val, rul_val, label_col, risk, rul, baselines, oracle_col, cfg, horizon)
+    metrics |= report.metrics | fit.counts | _label_counts("validation", val[label_col])
+    metrics |= {
+        "data.rul_validation_rows": float(rul_val.height),
+        "data.holdout_assets": float(len(split.holdout)),
+    }
     verdict, notes = _compare(metrics, cfg)
     plots = {}
     if plot_dir is not None:
@@ -293,9 +322,9 @@ def train_models(
         cfg=cfg,
         split=split,
         metrics=metrics,
-        validation=data.val,
+        validation=val,
         predictions=report.predictions,
-        rul_validation=data.rul_val,
+        rul_validation=rul_val,
         rul_predictions=report.rul_predictions,
         curves={
             name: {"calibration": e.calibration.to_dicts(), "lead_hours": e.lead_hours.tolist()}
@@ -310,7 +339,8 @@ def train_models(
 
 
 def _validate(
-    data: _Slices,
+    val: pl.DataFrame,
+    rul_val: pl.DataFrame,
     label_col: str,
     risk: RiskModel,
     rul: RulModel,
@@ -319,7 +349,6 @@ def _validate(
     cfg: ModelConfig,
     horizon: str,
 ) -> ValidationReport:
-    val = data.val
     scores = {
         "lightgbm": risk.predict_proba(val),
         "logistic": baselines["logistic"].predict_proba(val),
@@ -329,21 +358,14 @@ def _validate(
         scores["oracle"] = val[oracle_col].cast(pl.Float64).fill_null(0.0).to_numpy()
     risk_metrics, predictions, evals = validate_risk(val, label_col, scores, cfg, horizon)
     rul_preds = {
-        "lightgbm": rul.predict(data.rul_val),
-        "mean_life": (baselines["mean_life"].predict(data.rul_val), None, None),
+        "lightgbm": rul.predict(rul_val),
+        "mean_life": (baselines["mean_life"].predict(rul_val), None, None),
     }
-    rul_metrics, rul_predictions = validate_rul(data.rul_val, rul_preds, cfg)
+    rul_metrics, rul_predictions = validate_rul(rul_val, rul_preds, cfg)
     return ValidationReport(risk_metrics | rul_metrics, predictions, rul_predictions, evals)
 
 
-def _counts(data: _Slices, label_col: str, split: SplitPlan) -> dict[str, float]:
-    out = {
-        "data.rul_train_rows": float(data.rul_rows.height),
-        "data.rul_validation_rows": float(data.rul_val.height),
-        "data.holdout_assets": float(len(split.holdout)),
-    }
-    for name, part in (("train", data.train), ("calibration", data.cal), ("validation", data.val)):
-        labels = part[label_col].drop_nulls()
-        out[f"data.{name}_rows"] = float(labels.len())
-        out[f"data.{name}_positives"] = float(labels.sum())
-    return out
+def _label_counts(name: str, labels: pl.Series) -> dict[str, float]:
+    """``data.{name}_rows`` and ``data.{name}_positives`` of a slice's known labels."""
+    known = labels.drop_nulls()
+    return {f"data.{name}_rows": float(known.len()), f"data.{name}_positives": float(known.sum())}

@@ -21,29 +21,34 @@ from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
 NIGHT = "as_of"
 
 
-def stratified_sample(frame: pl.DataFrame, rows: int, seed: int) -> pl.DataFrame:
+def stratified_sample(frame: pl.DataFrame | pl.LazyFrame, rows: int, seed: int) -> pl.DataFrame:
     """At most ``rows`` rows, the same number from every night (all rows of short windows).
 
+    The rows are chosen on the night column alone and then read, so a lazy scan of a
+    training frame bigger than memory is sampled without reading it whole.
+
     Args:
-        frame: snapshots with an ``as_of`` column.
+        frame: snapshots with an ``as_of`` column, in memory or a lazy scan.
         rows: the bound on the sample size.
         seed: sampling seed (same frame and seed, same sample).
     """
-    if frame.height <= rows:
-        return frame
-    nights = frame[NIGHT].n_unique()
-    per_night = max(rows // nights, 1)
-    ranked = frame.with_columns(
+    lazy = frame.lazy()
+    night = lazy.select(NIGHT).with_row_index("_i").collect()
+    if night.height <= rows:
+        return frame if isinstance(frame, pl.DataFrame) else lazy.collect()
+    per_night = max(rows // night[NIGHT].n_unique(), 1)
+    ranked = night.with_columns(
         _r=pl.int_range(pl.len()).shuffle(seed=seed).over(NIGHT),
     ).filter(pl.col("_r") < per_night)
     if ranked.height > rows:  # more nights than rows: keep an even spread of nights
         ranked = ranked.sort(NIGHT).gather_every(math.ceil(ranked.height / rows))
-    return ranked.drop("_r").sort(NIGHT, "asset_id")
+    keep = lazy.with_row_index("_i").filter(pl.col("_i").is_in(ranked["_i"].implode()))
+    return keep.drop("_i").collect(engine="streaming").sort(NIGHT, "asset_id")
 
 
-def calibration_nights(frame: pl.DataFrame, count: int) -> list[datetime]:
+def calibration_nights(frame: pl.DataFrame | pl.LazyFrame, count: int) -> list[datetime]:
     """``count`` training nights evenly spaced over the window (first and last included)."""
-    nights = frame[NIGHT].unique().sort().to_list()
+    nights = frame.lazy().select(pl.col(NIGHT).unique().sort()).collect()[NIGHT].to_list()
     if len(nights) <= count:
         return nights
     picks = np.linspace(0, len(nights) - 1, count).round().astype(int)

@@ -26,7 +26,7 @@ from forewarn.flows.monitoring.reference import (
     split_columns,
     stratified_sample,
 )
-from forewarn.flows.monitoring.step import calibrate_steps, step_columns
+from forewarn.flows.monitoring.step import calibrate_steps, step_columns, step_inputs
 from forewarn.flows.settings import Settings
 from forewarn.models.champion import ChampionModels
 from forewarn.models.registry import CHALLENGER, load_champion, log_artifacts
@@ -72,24 +72,38 @@ def save_reference(
     """
     cfg, risk_name = exp.monitoring, exp.model.risk_model_name
     models = _challenger(exp, settings, versions["risk"])
-    frame = pl.read_parquet(frame_path).drop(label_columns(exp.labels), strict=False)
-    numeric, categorical = split_columns(frame.columns, cfg.drift.ignore)
+    # A lazy scan: the frame can be bigger than memory; each input below is read narrow
+    # (a column or two) or small (the sample, a few nights).
+    frame = pl.scan_parquet(frame_path).drop(label_columns(exp.labels), strict=False)
+    columns = frame.collect_schema().names()
+    numeric, categorical = split_columns(columns, cfg.drift.ignore)
     sample = with_predictions(stratified_sample(frame, cfg.reference_rows, cfg.seed), models)
     picked = calibration_nights(frame, cfg.drift.calibration_nights)
-    nights = with_predictions(frame.filter(pl.col("as_of").is_in(picked)), models)
+    picked_rows = frame.filter(pl.col("as_of").is_in(picked)).collect(engine="streaming")
+    nights = with_predictions(picked_rows, models)
     predictions = list(cfg.drift.prediction_columns)
     table = calibrate(sample, nights, numeric + predictions, cfg.drift)
-    stepped = step_columns(frame.columns, cfg.step.features)
-    steps = calibrate_steps(frame, stepped, cfg.drift.groups, cfg.step)
+    stepped = step_columns(columns, cfg.step.features)
+    steps = calibrate_steps(
+        frame.select(step_inputs(columns, stepped, cfg.drift.groups, cfg.step)).collect(
+            engine="streaming"
+        ),
+        stepped,
+        cfg.drift.groups,
+        cfg.step,
+    )
+    span = frame.select(
+        pl.col("as_of").min().alias("first"), pl.col("as_of").max().alias("last"), pl.len()
+    ).collect()
     telemetry = pipeline.cut_at(load_dataset(url), until).telemetry
     sensors = list(resolve_sensors(telemetry, exp.features))
     meta = {
         "model": risk_name,
         "version": versions["risk"],
         "run_id": run_id,
-        "window": [str(frame["as_of"].min()), str(frame["as_of"].max())],
+        "window": [str(span["first"].item()), str(span["last"].item())],
         "rows": sample.height,
-        "training_rows": frame.height,
+        "training_rows": span["len"].item(),
         "calibration_nights": len(picked),
         "numeric": numeric,
         "categorical": categorical,

@@ -124,6 +124,14 @@ def scope_stats(
     return ch.group_by(NIGHT).agg(exprs).sort(NIGHT)
 
 
+def step_inputs(
+    frame_columns: list[str], columns: list[str], groups: tuple[str, ...], cfg: StepConfig
+) -> list[str]:
+    """The columns of a (wide) training frame that ``calibrate_steps`` reads."""
+    wanted = {ASSET, NIGHT, LIFE, *groups, cfg.center_by, *columns}
+    return [c for c in frame_columns if c in wanted]
+
+
 def calibrate_steps(
     frame: pl.DataFrame, columns: list[str], groups: tuple[str, ...], cfg: StepConfig
 ) -> pl.DataFrame:
@@ -142,8 +150,7 @@ def calibrate_steps(
         return pl.DataFrame(schema=STEP_TABLE_SCHEMA)
     nights = frame[NIGHT].unique().sort()
     kept = nights.tail(cfg.calibration_nights + cfg.recent_nights)
-    wanted = (ASSET, NIGHT, LIFE, *groups, cfg.center_by, *columns)
-    narrow = frame.select(c for c in frame.columns if c in wanted)  # training frames are wide
+    narrow = frame.select(step_inputs(frame.columns, columns, groups, cfg))  # frames are wide
     ch = changes(narrow.filter(pl.col(NIGHT).is_in(kept.implode())), columns, cfg)
     ch = ch.filter(pl.col(NIGHT).is_in(nights.tail(cfg.calibration_nights).implode()))
     sigma = asset_sigma(ch, columns)

@@ -128,3 +128,36 @@ def test_validation_in_batches_gives_the_one_pass_report_and_rejects(
     keys = ["table", "file", "row"]
     assert pl.read_parquet(path).sort(keys).equals(pl.read_parquet(one_path).sort(keys))
     assert not list((tmp_path / "home" / "runs").glob("validate-*"))
+
+
+def test_training_on_the_batched_parts_equals_training_on_the_one_run_frame(
+    prefect_harness: None, small_fleet: Path, fast_config: Path, tmp_path: Path
+) -> None:
+    """The flow trains on a lazy scan of the batches' parts (3 parts of 16 assets): the
+    same models, metrics and validation rows as on the one-run frame in memory, with
+    negative sampling and cross-validation on."""
+    from forewarn.models.slices import FrameSource
+    from forewarn.models.training import train_models
+
+    _, whole = _one_run(small_fleet, fast_config, tmp_path / "one.parquet", None)
+    report, _ = steps.validate_and_quarantine(str(small_fleet), None, tmp_path / "rejects")
+    settings = load_settings(home=tmp_path, runner="local", batch_assets=16)
+    exp = load_experiment(str(fast_config))
+    built = build_frame(str(small_fleet), exp, tmp_path / "run", None, settings, report)
+    assert len(list(Path(built["frame"]).glob("part-*.parquet"))) == 3
+    cfg = exp.model.model_copy(
+        update={"negative_sample_rate": 0.5, "cv_folds": 2, "cv_window": "10d"}
+    )
+    features = steps.model_features(whole.columns, exp)
+    one = train_models(whole, features, cfg, exp.labels.horizon)
+    parts = train_models(FrameSource.parquet(built["frame"]), features, cfg, exp.labels.horizon)
+
+    assert one.risk.to_state() == parts.risk.to_state()
+    assert one.rul.to_state() == parts.rul.to_state()
+    assert len(one.cv_folds) == 2 and repr(one.cv_folds) == repr(parts.cv_folds)
+    timeless = [(k, v) for k, v in sorted(one.metrics.items()) if not k.startswith("time.")]
+    assert repr(timeless) == repr(
+        [(k, v) for k, v in sorted(parts.metrics.items()) if not k.startswith("time.")]
+    )
+    assert one.validation.equals(parts.validation)
+    assert one.predictions.equals(parts.predictions)

@@ -8,6 +8,7 @@ Dask, that predictions correlate closely and that validation metrics are close.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
@@ -91,3 +92,42 @@ def test_the_settings_choose_when_to_train_on_dask() -> None:
     assert not on(10**6)  # the local runner keeps training local
     assert not on(999, runner="dask") and on(1001, runner="dask")
     assert on(10, dask_training="always") and not on(10**6, runner="dask", dask_training="never")
+
+
+def test_workers_read_the_boosters_rows_from_the_parquet_parts(
+    snapshots: pl.DataFrame, client: object, tmp_path: Path
+) -> None:
+    """A frame given as Parquet parts: no booster matrix is built here or shipped from here
+    (``dask.array.from_array`` and the chunked encoder are off); the workers read the
+    parts, and the models rank and grade like the in-process ones."""
+    import dask.array
+
+    from forewarn.models import training
+    from forewarn.models.slices import FrameSource
+
+    for i, asset_type in enumerate(snapshots["asset_type"].unique().sort()):
+        part = snapshots.filter(pl.col("asset_type") == asset_type)
+        part.write_parquet(tmp_path / f"part-{i}.parquet")
+    cfg = small_config(cv_folds=0, negative_sample_rate=0.5)
+    local = train_models(snapshots, FEATURES, cfg, "7d")
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("a booster's rows were built in this process")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boosting.lgb, "train", refuse)
+        patch.setattr(dask.array, "from_array", refuse)
+        patch.setattr(training, "encode_rows", refuse)
+        with boosting_on(client):  # type: ignore[arg-type]
+            on_dask = train_models(FrameSource.parquet(tmp_path), FEATURES, cfg, "7d")
+
+    assert on_dask.validation.equals(local.validation)  # the same slices
+    a, b = (m.risk.predict_raw(local.validation) for m in (local, on_dask))
+    assert _corr(a, b) > 0.95
+    for metric in ("roc_auc", "pr_auc"):
+        ours, theirs = local.model_metrics("risk")[metric], on_dask.model_metrics("risk")[metric]
+        assert abs(ours - theirs) < 0.03, metric
+    point = [m.rul.predict(local.rul_validation)[0] for m in (local, on_dask)]
+    assert _corr(*point) > 0.95
+    ours, theirs = (m.model_metrics("rul")["mae_capped"] for m in (local, on_dask))
+    assert theirs == pytest.approx(ours, rel=0.15)
