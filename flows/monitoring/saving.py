@@ -13,10 +13,12 @@ from typing import Any
 import polars as pl
 
 from forewarn.features.atomic import write_parquet_atomic, write_text_atomic
+from forewarn.features.batches import restrict
 from forewarn.features.dataset import load_dataset
 from forewarn.features.inputs import resolve_sensors
 from forewarn.features.naming import label_columns
 from forewarn.flows import steps as pipeline
+from forewarn.flows.batch_steps import plan_feature_batches
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring.drift import calibrate
 from forewarn.flows.monitoring.paths import MonitoringPaths
@@ -50,6 +52,34 @@ def _challenger(exp: ExperimentConfig, settings: Settings, version: str) -> Cham
     if models.versions.get(risk_name) != version:
         raise LookupError(f"{risk_name}@challenger is not version {version} any more")
     return models
+
+
+RANGE_SAMPLE_ROWS = 5_000_000
+"""Readings the sensor ranges of a fleet bigger than one batch are estimated from."""
+
+
+def training_ranges(
+    url: str, until: datetime | None, sensors: list[str], quantile: float, settings: Settings
+) -> dict[str, list[float | None]]:
+    """Each sensor's central range over the training readings, in bounded memory.
+
+    A fleet that fits one feature batch gets exact quantiles. A bigger one is read batch by
+    batch (each validated as the flows validate it) and each batch contributes the same
+    share of its readings, up to ``RANGE_SAMPLE_ROWS`` in all: quantiles over the whole
+    telemetry at once held every sensor column of every reading (9.7 GB at 87.5M readings).
+    """
+    plan = plan_feature_batches(url, settings)
+    if len(plan) == 1:
+        return sensor_ranges(pipeline.cut_at(load_dataset(url), until).telemetry, sensors, quantile)
+    share = min(1.0, RANGE_SAMPLE_ROWS / max(1, sum(b.readings for b in plan)))
+    samples = []
+    for batch in plan:
+        data = pipeline.cut_at(load_dataset(url, telemetry_files=batch.files), until)
+        telemetry = restrict(data.telemetry, batch.assets)
+        present = [s for s in sensors if s in telemetry.collect_schema().names()]
+        rows = telemetry.select(present).collect(engine="streaming")
+        samples.append(rows.sample(fraction=share, seed=batch.index) if share < 1 else rows)
+    return sensor_ranges(pl.concat(samples, how="diagonal").lazy(), sensors, quantile)
 
 
 def save_reference(
@@ -95,8 +125,7 @@ def save_reference(
     span = frame.select(
         pl.col("as_of").min().alias("first"), pl.col("as_of").max().alias("last"), pl.len()
     ).collect()
-    telemetry = pipeline.cut_at(load_dataset(url), until).telemetry
-    sensors = list(resolve_sensors(telemetry, exp.features))
+    sensors = list(resolve_sensors(load_dataset(url).telemetry, exp.features))
     meta = {
         "model": risk_name,
         "version": versions["risk"],
@@ -110,7 +139,7 @@ def save_reference(
         "predictions": predictions,
         "step_columns": stepped,
         "sensors": sensors,
-        "sensor_ranges": sensor_ranges(telemetry, sensors, cfg.quality.range_quantile),
+        "sensor_ranges": training_ranges(url, until, sensors, cfg.quality.range_quantile, settings),
         "config": cfg.model_dump(mode="json"),
     }
     folder = MonitoringPaths(settings.home).reference_dir(risk_name, versions["risk"])
