@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from forewarn.features.naming import CONTEXT_COLUMNS, label_columns
+from forewarn.features.naming import CONTEXT_COLUMNS, feature_names, label_columns
 from forewarn.features.spec import LIFE, FeatureSpec, LabelSpec, seconds
 
 HOUR = pd.Timedelta(hours=1)
@@ -193,7 +193,10 @@ def reference_snapshots(
         _fleet(rows, spec, sensors)
     for row in rows:
         row.pop("_sums")
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # A fleet without any reading still has every declared column, all null (as in Polars).
+    missing = [n for n in feature_names(spec, sensors) if n not in out.columns]
+    return out.assign(**dict.fromkeys(missing, np.nan)) if len(out) else out
 
 
 def reference_labels(

@@ -12,6 +12,7 @@ import pytest
 from forewarn.models.baselines import BucketMean, LogisticBaseline
 from forewarn.models.bundle import find_bundle, load_bundle, save_bundle
 from forewarn.models.calibration import Calibrator
+from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import FeatureEncoder, FeatureProfile
 from forewarn.models.metrics import calibration_table, expected_calibration_error
 from forewarn.models.risk import RiskModel
@@ -52,6 +53,22 @@ def test_calibration_repairs_overconfident_scores(method: str) -> None:
     assert after < before / 3
     again = Calibrator.from_dict(cal.to_dict())
     np.testing.assert_allclose(again.predict(raw), cal.predict(raw))
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibration_keeps_the_ranking(method: str) -> None:
+    # A step-function isotonic map ties whole blocks of scores: ranking metrics drop.
+    rng = np.random.default_rng(1)
+    true_p = 1e-4 + rng.beta(0.3, 20.0, 20_000)
+    y = rng.random(true_p.size) < true_p
+    raw = np.clip(true_p * 3, 0, 1)
+    new = rng.permutation(raw)
+    calibrated = Calibrator(method).fit(raw, y).predict(new)
+    distinct = np.unique(new).size
+    assert np.unique(calibrated).size == distinct
+    order = np.argsort(new, kind="stable")
+    assert np.all(np.diff(calibrated[order]) >= 0)
+    assert np.all((calibrated >= 0) & (calibrated <= 1))
 
 
 def test_calibration_without_positives_is_refused() -> None:
@@ -102,6 +119,26 @@ def test_rul_interval_is_ordered_and_within_cap(trained: TrainingResult) -> None
     point, low, high = trained.rul.predict(trained.validation)
     assert (low <= point).all() and (point <= high).all()
     assert low.min() >= 0 and high.max() <= 720.0
+
+
+def test_rul_interval_opens_below_the_cap_where_failures_come() -> None:
+    # Most targets sit at the cap: the quantile boosters must still learn (they used to
+    # stop after one constant tree, giving [cap, cap] everywhere).
+    rng = np.random.default_rng(3)
+    cap = 720.0
+    x = rng.random(20_000)
+    fails = (x > 0.8) & (rng.random(x.size) < 0.5)
+    target = np.where(fails, rng.uniform(0.0, cap, x.size), cap)
+    frame = pl.DataFrame({"x": x})
+    params = LightGBMParams(n_estimators=100, num_leaves=7, min_child_samples=200)
+    model = RulModel(["x"], params, (0.1, 0.9), cap_hours=cap).fit(frame, target)
+    _, low, high = model.predict(frame)
+    assert np.median(low[x > 0.8]) < 0.5 * cap and np.median(low[x < 0.5]) > 0.95 * cap
+    short = target < cap
+    inside = (target >= low) & (target <= high)
+    assert inside[short].mean() > 0.6 and inside[~short].mean() > 0.99
+    again = RulModel.from_state(*model.to_state())
+    np.testing.assert_allclose(again.predict(frame)[1], low)
 
 
 def test_bundles_round_trip_without_pickle(trained: TrainingResult, tmp_path: Path) -> None:
