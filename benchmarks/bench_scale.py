@@ -347,6 +347,10 @@ matrix is encoded in asset chunks; boosters train on float32; the experiment's o
 cross-validation) and the drift reference (`save_reference`, also from the scan). On
 `fulltrain:dask` the frame is above `local_training_rows`, so the boosters train with
 `lightgbm.dask` and the workers read the risk and RUL boosters' rows from the parts.
+`train_peak_gb` is the step process's own peak right after `train_and_register` (training,
+grading and registering); the step's larger peak comes after it, from the drift reference's
+sensor ranges (`sensor_ranges`: quantiles over the whole validated telemetry, 87.5M
+readings, 9.7 GB when measured alone), not from the training frame.
 `night:*` builds tonight's snapshot (`night_batches`, reading back to the oldest current
 life) and scores it with the `train:local` models (`score_snapshot`: predictions, statuses,
 drivers of the top 50).
