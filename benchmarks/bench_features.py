@@ -325,7 +325,8 @@ def _report(args: argparse.Namespace, r: dict) -> str:
         "pandas is the naive reference (per asset and snapshot, slices of raw readings), timed on"
         " a subset of assets and scaled linearly in assets (its cost is linear in assets).",
         "",
-        "Why not within 3x of the floor: the floor only decodes the columns; the pipeline also"
+        "Why not within 3x of the floor: the floor only decodes the columns; the hint's first stage"
+        " alone (the row above) already costs most of the 3x. The pipeline also"
         " aggregates every reading into ~80 bucket partials per (asset, life, day) with"
         " order-fixed sums (so training and scoring rows are bit-identical), builds 3 windows +"
         " the current life from them with power-of-two blocks, and adds baselines, fleet norms,"
