@@ -50,7 +50,8 @@ class BucketMean:
         self.overall_ = float(target.mean())
         self.edges_: list[float] = []
         if self.age_col in frame.columns:
-            age = frame.get_column(self.age_col).cast(pl.Float64).drop_nulls().to_numpy()
+            age = frame.get_column(self.age_col).cast(pl.Float64).to_numpy()
+            age = age[np.isfinite(age)]  # null and NaN ages have their own bucket
             qs = np.linspace(0, 1, self.n_bins + 1)[1:-1]
             self.edges_ = sorted(set(np.quantile(age, qs).tolist())) if age.size else []
         # numpy sums in row order; Polars' parallel group-by adds partial sums in an order

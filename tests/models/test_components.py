@@ -89,6 +89,18 @@ def test_bucket_mean_shrinks_small_buckets() -> None:
     assert p[0] < 0.02 and 0.02 < p[1] < 0.2 and p[2] == pytest.approx(model.overall_)
 
 
+def test_bucket_mean_age_bins_ignore_nan_ages() -> None:
+    """NaN ages (no failure on record, after a pandas/numpy round trip) are their own
+    bucket; they must not turn every age edge into NaN."""
+    age = [float("nan")] * 50 + list(np.arange(50.0))
+    frame = pl.DataFrame({"asset_type": ["a"] * 100, "age": age}, nan_to_null=False)
+    y = np.array([0.0] * 50 + [0.0] * 25 + [1.0] * 25)
+    model = BucketMean("age", n_bins=2, prior_rows=0).fit(frame, y)
+    assert model.edges_ == [24.5]
+    p = model.predict(pl.DataFrame({"asset_type": ["a"] * 3, "age": [float("nan"), 1.0, 40.0]}))
+    assert p.tolist() == [0.0, 0.0, 1.0]
+
+
 def test_logistic_baseline_learns_a_linear_signal(snapshots: pl.DataFrame) -> None:
     known = snapshots.filter(pl.col("fails_within_7d").is_not_null())
     model = LogisticBaseline(["vibration_rms__mean_7d", "temperature__mean_7d"]).fit(
