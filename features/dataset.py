@@ -15,7 +15,7 @@ from typing import TypeVar
 import polars as pl
 
 from forewarn.features import validate as v
-from forewarn.features.contract import ASSET_ID, EVENT_COLUMNS, MUST_HAVE_ROWS, TS
+from forewarn.features.contract import ASSET_ID, EVENT_COLUMNS, MUST_HAVE_ROWS, TS, Reason
 from forewarn.features.readers import DatasetError, locate_tables, ragged_line, scan_table
 
 T = TypeVar("T")
@@ -76,6 +76,14 @@ class ValidationReport:
     def total_rejected(self) -> int:
         return sum(c.rejected for c in self.counts.values())
 
+    def rejected_for(self, reason: str, table: str | None = None) -> int:
+        """Rows rejected for ``reason``, in one table or in all of them."""
+        return sum(
+            n
+            for key, n in self.rejects_by_reason.items()
+            if key.endswith(f": {reason}") and (table is None or key == f"{table}: {reason}")
+        )
+
     def worst_share(self, ignore: tuple[str, ...] = ()) -> tuple[str, float]:
         """The table with the largest share of rejected rows, and that share.
 
@@ -85,12 +93,20 @@ class ValidationReport:
 
         def share(table: str) -> float:
             c = self.counts[table]
-            left = sum(self.rejects_by_reason.get(f"{table}: {r}", 0) for r in ignore)
+            left = sum(self.rejected_for(r, table) for r in ignore)
             rows = c.input - left
             return (c.rejected - left) / rows if rows > 0 else 0.0
 
         table = max(self.counts, key=share)
         return table, share(table)
+
+    def worst_faulty_share(self) -> tuple[str, float]:
+        """``worst_share`` of faulty rows: what every reject gate compares with its threshold.
+
+        Rows after ``as_of`` are quarantined (a night must not see its future) but are not
+        faults, so re-checking or re-scoring a past night is not failed by later data.
+        """
+        return self.worst_share(ignore=(Reason.FUTURE_TS,))
 
 
 def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:

@@ -17,10 +17,10 @@ from pydantic import ValidationError
 
 from forewarn.features.atomic import write_atomic
 from forewarn.features.contract import Reason
-from forewarn.features.dataset import ValidationReport, load_dataset, summarize
-from forewarn.features.snapshots import needed_since, scoring_snapshot
+from forewarn.features.dataset import load_dataset, summarize
+from forewarn.features.snapshots import scoring_snapshot
 from forewarn.flows.experiment import ExperimentConfig
-from forewarn.flows.steps import labelled_frame, training_span
+from forewarn.flows.steps import labelled_frame, scoring_since, training_span
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -37,12 +37,6 @@ class FeatureFile:
     rejected_rows: int
     later_rows: int = 0
     labels: dict[str, int] | None = None
-
-
-def _split_rejects(report: ValidationReport) -> tuple[int, int]:
-    """(faulty rows, rows after as_of): the latter are not faults, just not known yet."""
-    later = sum(n for k, n in report.rejects_by_reason.items() if k.endswith(Reason.FUTURE_TS))
-    return report.total_rejected - later, later
 
 
 def check_out(out: Path) -> None:
@@ -63,13 +57,13 @@ def write_frame(frame: pl.DataFrame, out: Path) -> None:
 def snapshot_file(url: str, as_of: datetime, exp: ExperimentConfig, out: Path) -> FeatureFile:
     """One row per asset known at ``as_of``: tonight's scoring input, bit for bit."""
     check_out(out)
-    probe = load_dataset(url, as_of=as_of)
-    since = needed_since(probe.events, probe.assets, as_of, exp.features)
+    since = scoring_since(url, as_of, exp)
     dataset = load_dataset(url, as_of=as_of, telemetry_since=since)
     report = summarize(dataset)
     frame = scoring_snapshot(dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features)
     write_frame(frame, out)
-    faulty, later = _split_rejects(report)
+    later = report.rejected_for(Reason.FUTURE_TS)  # not faults: not known yet at as_of
+    faulty = report.total_rejected - later
     return FeatureFile(str(out), frame.height, frame.width, as_of, as_of, faulty, later)
 
 

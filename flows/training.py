@@ -7,7 +7,6 @@ from typing import Any
 
 from prefect import flow
 
-from forewarn.features.contract import Reason
 from forewarn.features.dataset import ValidationReport
 from forewarn.flows.batched import build_frame, validate_fleet
 from forewarn.flows.experiment import load_experiment
@@ -22,13 +21,9 @@ class TooManyRejectsError(ValueError):
 
 
 def reject_gate(report: ValidationReport, threshold: float) -> None:
-    """Stop a run whose input lost more than ``threshold`` of any table to quarantine.
-
-    Rows after ``as_of`` are quarantined (a night must not see its future) but are not
-    faults: they leave the share, so re-scoring a past night (a backfill) is not stopped
-    by the months of data that came after it.
-    """
-    table, share = report.worst_share(ignore=(Reason.FUTURE_TS,))
+    """Stop a run whose input lost more than ``threshold`` of any table to quarantine
+    as faulty (rows after ``as_of`` are not faults: ``worst_faulty_share``)."""
+    table, share = report.worst_faulty_share()
     if share > threshold:
         raise TooManyRejectsError(
             f"{100 * share:.2f}% of table '{table}' was rejected as faulty (threshold "

@@ -42,6 +42,15 @@ def _post(url: str, body: dict) -> list:
         return json.loads(resp.read())
 
 
+def _client_env(
+    servers: list[Server], home: Path, **extra: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The servers' URLs, and an environment pointing a forewarn process at them only."""
+    urls = dict(line.removeprefix("export ").split("=", 1) for line in env_exports(servers))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
+    return urls, env | urls | {"FOREWARN_HOME": str(home), **extra}
+
+
 def _forewarn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     out = subprocess.run(
         [sys.executable, "-m", "forewarn.flows", *args],
@@ -64,9 +73,7 @@ def test_train_and_score_through_real_servers(
     servers = start_servers(settings, {"prefect": 0, "mlflow": 0}, timeout_s=120)
     try:
         assert [s.name for s in read_state(settings)] == ["prefect", "mlflow"]
-        urls = dict(line.removeprefix("export ").split("=", 1) for line in env_exports(servers))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
-        env |= urls | {"FOREWARN_HOME": str(home), "COLUMNS": "200"}
+        urls, env = _client_env(servers, home, COLUMNS="200")
         common = ["--data", str(small_fleet), "-c", str(fast_config)]
         _forewarn(env, "train", *common, "--until", TRAIN_UNTIL.isoformat())
         _forewarn(env, "score", *common, "--as-of", NIGHT.isoformat(), "--no-report")
@@ -128,9 +135,7 @@ def test_schedule_stops_when_the_prefect_server_is_gone(small_fleet: Path, tmp_p
     home = tmp_path / "home"
     settings = load_settings(home=home)
     servers = start_servers(settings, {"prefect": 0, "mlflow": 0}, timeout_s=120)
-    urls = dict(line.removeprefix("export ").split("=", 1) for line in env_exports(servers))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
-    env |= urls | {"FOREWARN_HOME": str(home), "FOREWARN_SHUTDOWN_GRACE_S": "3"}
+    urls, env = _client_env(servers, home, FOREWARN_SHUTDOWN_GRACE_S="3")
     log = tmp_path / "schedule.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # nosec B603  # this interpreter, fixed argv, no shell
