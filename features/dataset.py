@@ -108,6 +108,44 @@ class ValidationReport:
         """
         return self.worst_share(ignore=(Reason.FUTURE_TS,))
 
+    def gate_failure(self, threshold: float) -> str | None:
+        """Why a run on this dataset must stop, or ``None``: the one reject gate.
+
+        ``forewarn validate`` and every flow apply it, so a dataset that passes one passes
+        the other. Two rules: a table lost more than ``threshold`` of its rows as faulty
+        (``worst_faulty_share``: rows after ``as_of`` are a cut, not a fault), or a table
+        every run needs (telemetry, assets) has no accepted row left, whatever the reason
+        (an ``as_of`` before the data starts, a feed that sent nothing): features built
+        from nothing would be a risk list of empty rows, not an error anyone sees.
+        """
+        for table in sorted(MUST_HAVE_ROWS & self.counts.keys()):
+            c = self.counts[table]
+            if c.accepted == 0:
+                return f"table '{table}' has no accepted row ({self._why_rejected(table)})"
+        table, share = self.worst_faulty_share()
+        if share > threshold:
+            return (
+                f"{100 * share:.2f}% of table '{table}' was rejected as faulty "
+                f"(threshold {100 * threshold:.2f}%)"
+            )
+        return None
+
+    def _why_rejected(self, table: str) -> str:
+        """``"N rejected: reason n, ..."`` for one table, most frequent reason first."""
+        prefix = f"{table}: "
+        reasons = sorted(
+            (
+                (k.removeprefix(prefix), n)
+                for k, n in self.rejects_by_reason.items()
+                if k.startswith(prefix)
+            ),
+            key=lambda kv: -kv[1],
+        )
+        if not reasons:
+            return "it read no rows"
+        listed = ", ".join(f"'{r}' {n:,}" for r, n in reasons)
+        return f"{self.counts[table].rejected:,} rejected: {listed}"
+
 
 def _collect(what: str, files: tuple[str, ...], fn: Callable[[], T]) -> T:
     """Run a collect, turning a parse failure deep in a file into a named DatasetError."""

@@ -62,8 +62,9 @@ def generate(
 @app.command(
     epilog=(
         "Example: [bold]forewarn validate .forewarn/data/fleet --max-reject-share 0.01[/]\n\n"
-        "Exit code 0 when clean, 1 when the share of rejected rows in any table passes the "
-        "threshold, 2 on a structural fault (missing table or column, unreadable file)."
+        "Exit code 0 when clean, 1 when the share of faulty rows in any table passes the "
+        "threshold or no telemetry/assets row is left (rows after --as-of are set aside but "
+        "are not faults), 2 on a structural fault (missing table or column, unreadable file)."
     )
 )
 def validate(
@@ -71,7 +72,10 @@ def validate(
     data: Annotated[str, typer.Argument(help="Dataset folder or fsspec URL.")],
     as_of: Annotated[
         str | None,
-        typer.Option(help="Reject rows timestamped after this time (UTC).", show_default="now"),
+        typer.Option(
+            help="Set aside rows timestamped after this time (UTC): a night's cut, not a fault.",
+            show_default="now",
+        ),
     ] = None,
     max_reject_share: Annotated[
         float | None,
@@ -99,11 +103,11 @@ def validate(
         console.fail(str(exc))
         raise typer.Exit(2) from exc
     console.print_validation(report, str(rejects_path) if rejects_path else None)
-    table, share = report.worst_share()
-    if share > threshold:
+    why = report.gate_failure(threshold)
+    if why is not None:
         console.fail(
-            f"{100 * share:.2f}% of table '{table}' was rejected "
-            f"(threshold {100 * threshold:.2f}%)",
-            "fix the rows listed in the rejects file, or raise --max-reject-share",
+            why,
+            "fix the rows listed in the rejects file, or raise --max-reject-share (rows "
+            "after --as-of are set aside, not counted as faults: is --as-of right?)",
         )
         raise typer.Exit(1)

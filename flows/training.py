@@ -21,14 +21,11 @@ class TooManyRejectsError(ValueError):
 
 
 def reject_gate(report: ValidationReport, threshold: float) -> None:
-    """Stop a run whose input lost more than ``threshold`` of any table to quarantine
-    as faulty (rows after ``as_of`` are not faults: ``worst_faulty_share``)."""
-    table, share = report.worst_faulty_share()
-    if share > threshold:
-        raise TooManyRejectsError(
-            f"{100 * share:.2f}% of table '{table}' was rejected as faulty (threshold "
-            f"{100 * threshold:.2f}%); see `forewarn validate {report.url}` for the reasons"
-        )
+    """Stop a run whose input fails ``ValidationReport.gate_failure`` (too many faulty
+    rows in a table, or no accepted telemetry or assets at all)."""
+    why = report.gate_failure(threshold)
+    if why is not None:
+        raise TooManyRejectsError(f"{why}; see `forewarn validate {report.url}` for the reasons")
 
 
 def validated(

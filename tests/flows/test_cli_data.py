@@ -69,6 +69,7 @@ def test_validate_rejects_future_rows_relative_to_as_of(tmp_path: Path) -> None:
     out = run("validate", str(root), "--as-of", "2024-12-31", home=tmp_path / "home")
     assert out.returncode == 1
     assert "ts after as_of" in out.stdout
+    assert "table 'telemetry' has no accepted row (2 rejected: 'ts after as_of' 2)" in out.stderr
     bad = run("validate", str(root), "--as-of", "yesterday", home=tmp_path / "home")
     assert bad.returncode == 2
 
@@ -90,3 +91,19 @@ def test_generate_then_validate_as_a_user_would(tmp_path: Path) -> None:
     assert "no rejected rows" in checked.stdout
     bad = run("generate", "--scenario", "bogus", "--out", str(tmp_path / "c"), home=home)
     assert bad.returncode == 2 and "invalid fleet settings" in bad.stderr
+
+
+def test_validate_gate_is_the_flows_gate_rows_after_as_of_are_not_faults(tmp_path: Path) -> None:
+    # A backfill check: 2 of 3 readings lie after --as-of; they are set aside, not faults,
+    # exactly as the scoring and training flows count them (ValidationReport.gate_failure).
+    later = "\nA1,2025-01-02T00:00:00Z,3\nA2,2025-01-02T00:00:00Z,4"
+    root = write_csv_dataset(tmp_path / "d", assets=ASSETS, telemetry=TELEMETRY + later)
+    out = run("validate", str(root), "--as-of", "2025-01-01T12:00", home=tmp_path / "home")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ts after as_of" in out.stdout
+    faulty = write_csv_dataset(
+        tmp_path / "f", assets=ASSETS, telemetry=TELEMETRY + later + "\nA1,2025-01-01T01:00:00Z,inf"
+    )
+    bad = run("validate", str(faulty), "--as-of", "2025-01-01T12:00", home=tmp_path / "home")
+    assert bad.returncode == 1
+    assert "33.33% of table 'telemetry' was rejected as faulty" in bad.stderr

@@ -40,5 +40,13 @@ def test_faulty_rows_still_stop_the_run_and_share_excludes_the_future() -> None:
         reject_gate(faulty, 0.05)
 
 
-def test_only_future_rows_never_stop_the_run() -> None:
-    reject_gate(_report({Reason.FUTURE_TS: 1000}), 0.0)
+def test_a_night_with_no_telemetry_left_stops_with_the_reason() -> None:
+    # Every reading is after the night: not a fault, but nothing to build features from.
+    with pytest.raises(TooManyRejectsError, match=r"no accepted row \(1,000 rejected: 'ts after"):
+        reject_gate(_report({Reason.FUTURE_TS: 1000}), 0.0)
+    with pytest.raises(TooManyRejectsError, match="it read no rows"):
+        reject_gate(_report({}, rows=0), 0.0)
+
+
+def test_future_rows_alone_never_count_against_the_threshold() -> None:
+    reject_gate(_report({Reason.FUTURE_TS: 999}), 0.0)
