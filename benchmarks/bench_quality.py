@@ -61,10 +61,10 @@ RUL_ROWS = [
 
 
 def build_frame(
-    fleet_cfg: FleetConfig, exp: ExperimentConfig, batch: int
+    fleet_cfg: FleetConfig, exp: ExperimentConfig, batch: int, oracles: tuple[str, ...] = ()
 ) -> tuple[pl.DataFrame, dict[str, float]]:
-    """Labelled snapshots of the whole fleet plus the oracle column ``p_fail_{H}``."""
-    oracle = f"p_fail_{int(hours(exp.labels.horizon) // 24)}d"
+    """Labelled snapshots of the whole fleet plus oracle columns (default ``p_fail_{H}``)."""
+    oracles = oracles or (f"p_fail_{int(hours(exp.labels.horizon) // 24)}d",)
     t0 = time.perf_counter()
     fleet = simulate_fleet(fleet_cfg)
     t1 = time.perf_counter()
@@ -77,7 +77,7 @@ def build_frame(
     frame, _ = training_frame_in_batches(
         tables, first, last, exp.features, exp.labels, batches, data_end
     )
-    truth = fleet.truth.select("asset_id", pl.col("ts").alias("as_of"), oracle)
+    truth = fleet.truth.select("asset_id", pl.col("ts").alias("as_of"), *oracles)
     frame = frame.join(truth, on=["asset_id", "as_of"], how="left").sort("as_of", "asset_id")
     _log(f"built {frame.height:,} labelled snapshots in {time.perf_counter() - t1:.0f} s")
     return frame, {"simulate_s": t1 - t0, "features_s": time.perf_counter() - t1}
