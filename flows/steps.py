@@ -17,6 +17,8 @@ from forewarn.features.atomic import write_parquet_atomic
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
 from forewarn.features.durations import parse_duration
 from forewarn.features.fingerprint import fingerprint
+from forewarn.features.inputs import absent_columns
+from forewarn.features.readers import DatasetError
 from forewarn.features.snapshots import (
     ID_COLUMNS,
     LabelReport,
@@ -247,6 +249,28 @@ def scoring_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime 
     features are on; the nightly run validates and reads only readings from then on.
     """
     dataset = load_dataset(url, as_of=as_of)
+    return needed_since(dataset.events, dataset.assets, as_of, exp.features)
+
+
+def night_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | None:
+    """``scoring_since``, after checking the telemetry has every column the champion reads.
+
+    A sensor (or the regime column) missing from the whole extract would become all-null
+    features and every asset would be scored without it, silently, as ``scored``: a
+    renamed or dropped column in tonight's export must stop the night instead.
+
+    Raises:
+        DatasetError: naming the missing columns and the telemetry files.
+    """
+    dataset = load_dataset(url, as_of=as_of)
+    missing = absent_columns(dataset.telemetry.collect_schema().names(), exp.features)
+    if missing:
+        files = ", ".join(dataset.files.get("telemetry", ())) or url
+        raise DatasetError(
+            f"table 'telemetry' ({files}) has no column {', '.join(missing)}, which the "
+            f"champion model reads (its [features] sensors / regime_column). Add the "
+            f"column(s) to the extract, or train a model without them."
+        )
     return needed_since(dataset.events, dataset.assets, as_of, exp.features)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -119,3 +120,28 @@ def test_scoring_builds_features_with_the_champions_spec(
     assert out["assets"] == FLEET_ASSETS
     night = ScoreStore(home / "scores").night(NIGHT)
     assert night.filter(pl.col("status") != "unscorable")["p_fail"].null_count() == 0
+
+
+def test_scoring_refuses_an_extract_without_a_sensor_the_champion_reads(
+    trained: Trained, home: Path, tmp_path: Path
+) -> None:
+    # Tonight's export lost a column: snapshots would fill it with nulls and every asset
+    # would be scored without it, as "scored". The night must stop and keep its scores.
+    args = (NIGHT, str(trained.config), str(home))
+    scoring_flow(str(trained.fleet), *args, report=False)
+    store = ScoreStore(home / "scores")
+    kept = store.night(NIGHT)
+    extract = tmp_path / "extract"
+    shutil.copytree(trained.fleet, extract, ignore=shutil.ignore_patterns("telemetry"))
+    (extract / "telemetry").mkdir()
+    for part in sorted((trained.fleet / "telemetry").glob("*.parquet")):
+        frame = pl.read_parquet(part).drop("vibration_mm_s")
+        frame.write_parquet(extract / "telemetry" / part.name)
+
+    with pytest.raises(StepFailedError) as info:
+        scoring_flow(str(extract), *args, report=False)
+
+    assert info.value.step == "validate data"
+    assert "has no column vibration_mm_s" in str(info.value)
+    assert str(extract / "telemetry") in str(info.value)  # names the files to fix
+    assert store.night(NIGHT).equals(kept)
