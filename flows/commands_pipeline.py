@@ -45,7 +45,15 @@ def config_schema() -> None:
 
 
 @config_app.command("show", epilog="Example: [bold]forewarn config show short_horizon[/]")
-def config_show(name: Annotated[str | None, typer.Argument(help="Experiment.")] = None) -> None:
+def config_show(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Experiment name in experiments/ or a path to a TOML/YAML file.",
+            show_default="default",
+        ),
+    ] = None,
+) -> None:
     """Load, check and print an experiment with every default filled in."""
     try:
         exp = load_experiment(name)
