@@ -76,9 +76,11 @@ __all__ = [
     "promote",
 ]
 
+# Shown by `forewarn models`; the default promotion metrics (event_recall, mae_capped) are
+# among them, so the list shows the number that made a version champion.
 KEY_METRICS = {
     "risk": ("pr_auc", "event_recall", "precision_at_k", "brier"),
-    "rul": ("rmse_capped", "phm_score_mean", "interval_coverage"),
+    "rul": ("mae_capped", "rmse_capped", "phm_score_mean", "interval_coverage"),
 }
 
 
