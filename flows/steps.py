@@ -222,6 +222,29 @@ def longest_window(exp: ExperimentConfig) -> str:
     return max(exp.features.all_windows, key=lambda w: parse_duration(w))
 
 
+def check_windows_fit(exp: ExperimentConfig, start: datetime | None, end: datetime | None) -> None:
+    """Refuse feature windows longer than the training data, before the frame is built.
+
+    No training snapshot would ever see such a window whole, while tonight's snapshots
+    (on a longer history) would: the model learns one meaning and is scored on another.
+
+    Raises:
+        ValueError: naming the ``[features]`` windows, the data's span and the fix.
+    """
+    if start is None or end is None or end <= start:
+        return  # no data: the frame step says so itself
+    span = end - start
+    longer = exp.features.windows_longer_than(span.total_seconds())
+    if longer:
+        raise ValueError(
+            f"[features] windows / alarm_windows: {', '.join(longer)} "
+            f"{'is' if len(longer) == 1 else 'are'} longer than the "
+            f"training data ({span.total_seconds() / 86400:.0f} days, "
+            f"{start:%Y-%m-%d} to {end:%Y-%m-%d}); no training snapshot would see a whole "
+            "window. Shorten the window(s) in the experiment, or train on more history."
+        )
+
+
 def champion_experiment(exp: ExperimentConfig, settings: Settings) -> ExperimentConfig:
     """``exp`` with the features and labels the champion was trained with.
 

@@ -13,6 +13,7 @@ from forewarn.flows import steps
 from forewarn.flows.scoring import scoring_flow
 from forewarn.flows.settings import load_settings
 from forewarn.flows.tasks import StepFailedError
+from forewarn.flows.training import training_flow
 from forewarn.models.registry import list_models
 from forewarn.serving.store import ScoreStore
 from tests.flows.conftest import FLEET_ASSETS, NIGHT, Trained
@@ -145,3 +146,24 @@ def test_scoring_refuses_an_extract_without_a_sensor_the_champion_reads(
     assert "has no column vibration_mm_s" in str(info.value)
     assert str(extract / "telemetry") in str(info.value)  # names the files to fix
     assert store.night(NIGHT).equals(kept)
+
+
+def test_training_refuses_a_window_longer_than_the_data_before_building_features(
+    trained: Trained, home: Path, tmp_path: Path
+) -> None:
+    # The fleet holds 100 days; a data scientist tries a 200-day window. No snapshot would
+    # ever see it whole: stop naming the key, before the frame is built or a model logged.
+    config = tmp_path / "too_long.toml"
+    text = trained.config.read_text().replace('windows = ["1d", "7d"]', 'windows = ["1d", "200d"]')
+    assert '"200d"' in text
+    config.write_text(text)
+
+    with pytest.raises(StepFailedError) as info:
+        training_flow(str(trained.fleet), str(config), str(home))
+
+    assert info.value.step == "build training frame"
+    assert isinstance(info.value.error, ValueError)  # the CLI exits 2
+    assert "[features] windows" in str(info.value) and "200d is longer" in str(info.value)
+    assert not list((home / "runs").glob("too_long-*/training_frame*"))
+    uri = load_settings(home=home).tracking_uri
+    assert [v.version for v in list_models(uri, ("flowtest-risk",))] == ["1"]
