@@ -225,6 +225,15 @@ def score(
         _fail_on(exc)
         return
     console.print_scoring(out)
+    if out["assets"] and out.get("status", {}).get("unscorable", 0) == out["assets"]:
+        # Stored like any night, but a list with nobody on it is no answer: an old or
+        # empty extract, or an --as-of past the data, must not pass as a quiet night.
+        console.fail(
+            f"none of the {out['assets']:,} assets could be scored at {out['as_of']}",
+            "check that the extract holds readings up to --as-of "
+            "(each asset's status_reason says what is missing), then re-run",
+        )
+        raise typer.Exit(1)
 
 
 @app.command(epilog="Example: [bold]forewarn report --as-of 2025-08-28 --data fleet/[/]")
