@@ -6,6 +6,7 @@ filtered on ``ts`` before collecting, so a Parquet scan pushes both down.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import polars as pl
@@ -24,6 +25,18 @@ def resolve_sensors(telemetry: pl.LazyFrame, spec: FeatureSpec) -> tuple[str, ..
     schema = telemetry.collect_schema()
     skip = {"asset_id", "ts", spec.regime_column}
     return tuple(c for c, t in schema.items() if c not in skip and t.is_numeric())
+
+
+def absent_columns(columns: Iterable[str], spec: FeatureSpec) -> list[str]:
+    """The spec's listed sensors and regime column that the telemetry has no column for.
+
+    Snapshots build an absent column as nulls, so one asset type without a sensor is no
+    error; only a caller that knows a model reads them (nightly scoring) can refuse data
+    that lacks a column for every asset.
+    """
+    have = set(columns)
+    wanted = [*(spec.sensors or ()), *([spec.regime_column] if spec.regime_column else [])]
+    return [c for c in wanted if c not in have]
 
 
 def project_readings(

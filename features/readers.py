@@ -94,6 +94,12 @@ def locate_tables(url: str) -> dict[str, TableSource]:
     """
     fs, root = fsspec.core.url_to_fs(str(url))
     root = root.rstrip("/")
+    if fs.isfile(root):  # a user passing telemetry.csv itself: "not found" would mislead
+        parent = str(url).rstrip("/").rsplit("/", 1)[0] if "/" in str(url) else "."
+        raise DatasetError(
+            f"{url} is a file, not a dataset folder. Pass the folder that holds the "
+            f"telemetry, events and assets tables (here perhaps {parent})."
+        )
     if not fs.isdir(root):
         raise DatasetError(
             f"dataset folder not found: {url}. Pass a folder holding telemetry, events and "

@@ -141,6 +141,10 @@ class FeatureSpec(BaseModel):
         extra = tuple(w for w in (self.alarm_windows or ()) if w not in self.windows)
         return self.windows + extra
 
+    def windows_longer_than(self, span_seconds: float) -> list[str]:
+        """Sensor and alarm windows longer than ``span_seconds`` (of training data)."""
+        return [w for w in self.all_windows if seconds(w) > span_seconds]
+
     @property
     def event_windows(self) -> tuple[str, ...]:
         return self.alarm_windows if self.alarm_windows is not None else self.windows

@@ -25,7 +25,7 @@ from forewarn.flows import batch_steps as bs
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.runners import gather, task_runner
 from forewarn.flows.settings import Settings
-from forewarn.flows.steps import longest_window, training_span
+from forewarn.flows.steps import check_windows_fit, longest_window, training_span
 from forewarn.flows.tasks import build_training_frame, io_task, validate_data
 from forewarn.serving.schema import night_key
 
@@ -100,6 +100,8 @@ def build_frame(
         What ``steps.build_training_frame`` returns: frame path (a file, or a folder of
         parts), row count, label report and dataset fingerprint.
     """
+    end = report.end if until is None or report.end is None else min(report.end, until)
+    check_windows_fit(exp, report.start, end)
     plan = bs.plan_feature_batches(url, settings)
     if len(plan) == 1 and settings.runner == "local":
         return build_training_frame(url, exp, run_dir / "training_frame.parquet", until, report)

@@ -12,6 +12,15 @@ from forewarn.features.readers import DatasetError
 from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, settings_of
 
+_FLEET_OPTIONS = {
+    "n_assets": "--assets",
+    "days": "--days",
+    "freq": "--freq",
+    "seed": "--seed",
+    "scenario": "--scenario",
+}
+"""FleetConfig fields by the generate option that sets them (errors name the option)."""
+
 
 @app.command(
     epilog=(
@@ -46,15 +55,21 @@ def generate(
     try:
         cfg = FleetConfig(n_assets=assets, days=days, freq=freq, seed=seed, scenario=scenario)
     except ValidationError as exc:
-        console.fail(f"invalid fleet settings: {exc.errors()[0]['msg']}")
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        option = _FLEET_OPTIONS.get(field, field)
+        message = str(err["msg"]).removeprefix("Value error, ")
+        console.fail(f"invalid fleet settings: {option} {err['input']!r}: {message}")
         raise typer.Exit(2) from exc
     try:
         with console.progress_bar("simulating assets", assets) as update:
             summary = write_fleet(
                 cfg, target, batch_assets=batch_assets, on_progress=update, overwrite=overwrite
             )
-    except FileExistsError as exc:
-        console.fail(str(exc), "pass --overwrite to replace it, or choose another --out")
+    except FileExistsError as exc:  # the library's message speaks of its keyword argument
+        console.fail(
+            f"{target} is not empty", "pass --overwrite to replace it, or choose another --out"
+        )
         raise typer.Exit(2) from exc
     console.print_fleet(summary, str(target))
 

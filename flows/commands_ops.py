@@ -10,7 +10,7 @@ import typer
 
 from forewarn.flows import console, console_ops
 from forewarn.flows.cli import app, parse_time, settings_of
-from forewarn.flows.commands_pipeline import ExperimentOption, _fail_on
+from forewarn.flows.commands_pipeline import ExperimentOption, MaxRejectOption, _fail_on
 from forewarn.flows.settings import Settings
 
 servers_app = typer.Typer(
@@ -50,7 +50,7 @@ def backtest(
         ModelMode, typer.Option(help="retrain on the cadence, or fixed: the current champion.")
     ] = ModelMode.retrain,
     config: ExperimentOption = None,
-    max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    max_reject_share: MaxRejectOption = None,
 ) -> None:
     """Replay the nightly job over a past period and grade what planners would have seen."""
     from forewarn.features.durations import parse_duration
@@ -94,7 +94,7 @@ def schedule(
     cron: Annotated[str, typer.Option(help="When to run, in --timezone.")] = "0 2 * * *",
     timezone: Annotated[str, typer.Option(help="IANA time zone of --cron.")] = "UTC",
     config: ExperimentOption = None,
-    max_reject_share: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    max_reject_share: MaxRejectOption = None,
 ) -> None:
     """Serve the nightly scoring (+ monitoring) flow on a cron schedule until stopped."""
     from forewarn.flows.nightly import monitoring_flow

@@ -24,6 +24,9 @@ ExperimentOption = Annotated[
     ),
 ]
 
+TRAINING_STEP = "train, evaluate and register"
+"""The training flow's step that fits the models (flows/training.py names it so)."""
+
 _WORKSPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 DataOption = Annotated[str, typer.Option(help="Dataset folder or fsspec URL.")]
@@ -45,7 +48,15 @@ def config_schema() -> None:
 
 
 @config_app.command("show", epilog="Example: [bold]forewarn config show short_horizon[/]")
-def config_show(name: Annotated[str | None, typer.Argument(help="Experiment.")] = None) -> None:
+def config_show(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Experiment name in experiments/ or a path to a TOML/YAML file.",
+            show_default="default",
+        ),
+    ] = None,
+) -> None:
     """Load, check and print an experiment with every default filled in."""
     try:
         exp = load_experiment(name)
@@ -55,13 +66,20 @@ def config_show(name: Annotated[str | None, typer.Argument(help="Experiment.")] 
     typer.echo(exp.model_dump_json(indent=2))
 
 
-def _fail_on(exc: Exception) -> None:
-    """Print a failed flow's error (it names the step) and exit non-zero."""
+def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
+    """Print a failed flow's error (it names the step) and exit non-zero.
+
+    ``training_data_hint`` replaces the hint when training refused its data (a
+    ``ValueError`` from the training step: no failures to learn from, a calibration
+    window without any), for callers that know what the user can change.
+    """
     from forewarn.flows.tasks import StepFailedError
 
     if isinstance(exc, StepFailedError):
         hint = None
-        if "run `forewarn train` first" in str(exc):
+        if training_data_hint and exc.step == TRAINING_STEP and isinstance(exc.error, ValueError):
+            hint = training_data_hint
+        elif "run `forewarn train` first" in str(exc):
             hint = "train a model first: forewarn train --data DATA"
         elif isinstance(exc.error, OSError) and exc.error.errno in _WORKSPACE_ERRNOS:
             hint = (
@@ -217,6 +235,15 @@ def score(
         _fail_on(exc)
         return
     console.print_scoring(out)
+    if out["assets"] and out.get("status", {}).get("unscorable", 0) == out["assets"]:
+        # Stored like any night, but a list with nobody on it is no answer: an old or
+        # empty extract, or an --as-of past the data, must not pass as a quiet night.
+        console.fail(
+            f"none of the {out['assets']:,} assets could be scored at {out['as_of']}",
+            "check that the extract holds readings up to --as-of "
+            "(each asset's status_reason says what is missing), then re-run",
+        )
+        raise typer.Exit(1)
 
 
 @app.command(epilog="Example: [bold]forewarn report --as-of 2025-08-28 --data fleet/[/]")
@@ -287,7 +314,12 @@ def demo(
     try:
         out = demo_flow(str(settings.home), assets, days, nights, seed, config)
     except Exception as exc:
-        _fail_on(exc)
+        # A small synthetic fleet may simply hold too few failures; say what to change.
+        _fail_on(
+            exc,
+            f"a fleet of {assets} assets may hold too few failures to train on: "
+            "try --assets 100 or more (default 300), or another --seed",
+        )
         return
     console.print_demo(out, settings)
 

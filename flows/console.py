@@ -197,7 +197,7 @@ def print_models(versions: list, tracking_uri: str) -> None:
         console.print(f"no registered models at {tracking_uri}: run `forewarn train` first")
         return
     table = Table(title=f"Registered models ({tracking_uri})", title_justify="left")
-    for col in ("model", "version", "aliases", "created", "horizon", "key metrics"):
+    for col in ("model", "version", "aliases", "experiment", "created", "horizon", "key metrics"):
         table.add_column(col)
     for v in versions:
         metrics = ", ".join(f"{k}={val:.3f}" for k, val in sorted(v.metrics.items()))
@@ -205,6 +205,7 @@ def print_models(versions: list, tracking_uri: str) -> None:
             v.name,
             v.version,
             ", ".join(v.aliases),
+            v.experiment or "—",
             f"{v.created_at:%Y-%m-%d %H:%M}",
             str(v.horizon),
             metrics,

@@ -43,7 +43,7 @@ class ExperimentConfig(BaseModel):
 
     def check(self) -> ExperimentConfig:
         """Cross-section checks (e.g. the split gap must cover the label horizon)."""
-        self.model.check_horizon(self.labels.horizon)
+        self.model.check_horizon(self.labels.horizon, self.labels.rul_cap)
         return self
 
 

@@ -12,7 +12,7 @@ from prefect import flow
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import load_settings
-from forewarn.flows.steps import champion_experiment, claim_night, scoring_since
+from forewarn.flows.steps import champion_experiment, claim_night, night_since
 from forewarn.flows.tasks import run_step, score_night, write_report
 from forewarn.flows.training import validated
 
@@ -47,7 +47,7 @@ def scoring_flow(
     exp = run_step("load experiment config", load_experiment, experiment)
     exp = run_step("load the champion's config", champion_experiment, exp, settings)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
-        since = run_step("validate data", scoring_since, data, as_of, exp)
+        since = run_step("validate data", night_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)
         inputs = run_step(
             "build tonight's features", night_inputs, data, as_of, exp, settings, since

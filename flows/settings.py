@@ -119,6 +119,10 @@ def prepare_environment(settings: Settings) -> None:
     # that takes longer than Prefect's 20 s default and the run would fail for nothing.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow's INFO lines ("Creating initial MLflow database tables", "Validating input
+    # example against model signature") land in every train/score output and in the
+    # nightly mail; the CLI reports what happened itself. Warnings still show.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # MLflow retries a dead tracking server 7 times with backoff (minutes), and Prefect
     # retries the step twice more: an unattended run would hang for a quarter of an hour
     # before saying the server is down. Two quick retries ride out a blip; no more.

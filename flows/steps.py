@@ -17,6 +17,8 @@ from forewarn.features.atomic import write_parquet_atomic
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
 from forewarn.features.durations import parse_duration
 from forewarn.features.fingerprint import fingerprint
+from forewarn.features.inputs import absent_columns
+from forewarn.features.readers import DatasetError
 from forewarn.features.snapshots import (
     ID_COLUMNS,
     LabelReport,
@@ -220,6 +222,29 @@ def longest_window(exp: ExperimentConfig) -> str:
     return max(exp.features.all_windows, key=lambda w: parse_duration(w))
 
 
+def check_windows_fit(exp: ExperimentConfig, start: datetime | None, end: datetime | None) -> None:
+    """Refuse feature windows longer than the training data, before the frame is built.
+
+    No training snapshot would ever see such a window whole, while tonight's snapshots
+    (on a longer history) would: the model learns one meaning and is scored on another.
+
+    Raises:
+        ValueError: naming the ``[features]`` windows, the data's span and the fix.
+    """
+    if start is None or end is None or end <= start:
+        return  # no data: the frame step says so itself
+    span = end - start
+    longer = exp.features.windows_longer_than(span.total_seconds())
+    if longer:
+        raise ValueError(
+            f"[features] windows / alarm_windows: {', '.join(longer)} "
+            f"{'is' if len(longer) == 1 else 'are'} longer than the "
+            f"training data ({span.total_seconds() / 86400:.0f} days, "
+            f"{start:%Y-%m-%d} to {end:%Y-%m-%d}); no training snapshot would see a whole "
+            "window. Shorten the window(s) in the experiment, or train on more history."
+        )
+
+
 def champion_experiment(exp: ExperimentConfig, settings: Settings) -> ExperimentConfig:
     """``exp`` with the features and labels the champion was trained with.
 
@@ -247,6 +272,28 @@ def scoring_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime 
     features are on; the nightly run validates and reads only readings from then on.
     """
     dataset = load_dataset(url, as_of=as_of)
+    return needed_since(dataset.events, dataset.assets, as_of, exp.features)
+
+
+def night_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | None:
+    """``scoring_since``, after checking the telemetry has every column the champion reads.
+
+    A sensor (or the regime column) missing from the whole extract would become all-null
+    features and every asset would be scored without it, silently, as ``scored``: a
+    renamed or dropped column in tonight's export must stop the night instead.
+
+    Raises:
+        DatasetError: naming the missing columns and the telemetry files.
+    """
+    dataset = load_dataset(url, as_of=as_of)
+    missing = absent_columns(dataset.telemetry.collect_schema().names(), exp.features)
+    if missing:
+        files = ", ".join(dataset.files.get("telemetry", ())) or url
+        raise DatasetError(
+            f"table 'telemetry' ({files}) has no column {', '.join(missing)}, which the "
+            f"champion model reads (its [features] sensors / regime_column). Add the "
+            f"column(s) to the extract, or train a model without them."
+        )
     return needed_since(dataset.events, dataset.assets, as_of, exp.features)
 
 

@@ -36,7 +36,8 @@ Registry (the only MLflow code: ``forewarn.models.registry``)::
                                                    sentence]
     models.versions, models.feature_cols, models.horizon
     list_models(tracking_uri, names=("forewarn-risk", "forewarn-rul"))
-        -> list[ModelVersionInfo(name, version, aliases, run_id, created_at, horizon, metrics)]
+        -> list[ModelVersionInfo(name, version, aliases, run_id, created_at, horizon, metrics,
+           experiment)]
     promote(tracking_uri, name, version, alias="champion")   # manual override
 
 Errors: ``ValueError`` naming the key/column for bad config, missing or leaky columns,

@@ -59,7 +59,8 @@ class Calibrator:
         if y.size == 0 or y.min() == y.max():
             raise ValueError(
                 "the calibration window needs both failures and non-failures "
-                f"(got {int(y.sum())} positives in {y.size} rows): widen calibration_window"
+                f"(got {int(y.sum())} positives in {y.size} rows): widen [model] "
+                "calibration_window in the experiment, or train on more assets"
             )
         scores = np.asarray(scores, dtype=np.float64)
         if self.method == "isotonic":

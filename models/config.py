@@ -171,7 +171,7 @@ class ModelConfig(_Frozen):
             self.rul_cap is None or hours(self.rul_cap) > hours(label_rul_cap)
         ):
             raise ValueError(
-                f"rul_cap={self.rul_cap!r} must be set and at most the labels' rul_cap "
+                f"[model] rul_cap={self.rul_cap!r} must be set and at most [labels] rul_cap "
                 f"{label_rul_cap!r}: beyond it every life looks exactly {label_rul_cap} long"
             )
 

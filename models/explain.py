@@ -82,7 +82,11 @@ def _describe_parsed(
         return f"{what}: {value:.0f} in the last {span} (fleet median {_fmt(median)})"
     words = _STAT_WORDS.get(stat, stat.replace("_", " "))
     level = "high" if median is None or value >= median else "low"
-    return f"{sensor} {win} {words} {level}: {_fmt(value)} vs fleet median {_fmt(median)}"
+    # A slope is sensor units per day (features.windows); a bare "0.44" reads as a level.
+    unit = " per day" if stat == "slope" else ""
+    return (
+        f"{sensor} {win} {words} {level}: {_fmt(value)}{unit} vs fleet median {_fmt(median)}{unit}"
+    )
 
 
 def _event_words(feature: str) -> str:

@@ -79,7 +79,8 @@ def decide(
     if theirs is None:
         reason = (
             "champion cannot score this validation frame (different features or "
-            "horizon); kept; promote manually if intended"
+            "horizon); kept; to promote it anyway, set the alias 'champion' on this "
+            "version (README: Experiments)"
         )
         return PromotionDecision(task, False, reason, metric, score, None, champion_version)
     won = is_better(ours, theirs, metric, tie)

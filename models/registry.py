@@ -76,9 +76,11 @@ __all__ = [
     "promote",
 ]
 
+# Shown by `forewarn models`; the default promotion metrics (event_recall, mae_capped) are
+# among them, so the list shows the number that made a version champion.
 KEY_METRICS = {
     "risk": ("pr_auc", "event_recall", "precision_at_k", "brier"),
-    "rul": ("rmse_capped", "phm_score_mean", "interval_coverage"),
+    "rul": ("mae_capped", "rmse_capped", "phm_score_mean", "interval_coverage"),
 }
 
 
@@ -233,6 +235,7 @@ def _log_run(
         _log_files(client, run_id, result, config, dataset, folder)
         _log_cv(client, experiment_id, run_id, result)
         names = {"risk": result.cfg.risk_model_name, "rul": result.cfg.rul_model_name}
+        experiment = client.get_experiment(experiment_id).name
         for task, model in (("risk", result.risk), ("rul", result.rul)):
             logged = log_model(client, experiment_id, run_id, task, model, result, folder)
             key = {
@@ -240,7 +243,9 @@ def _log_run(
                 for m, v in result.model_metrics(task).items()
                 if m in KEY_METRICS[task]
             }
-            tags = {"horizon": result.horizon, "task": task, **key}
+            # The experiment tag tells versions of one model name apart in `forewarn models`
+            # when a data scientist trains several experiments into it.
+            tags = {"horizon": result.horizon, "task": task, "experiment": experiment, **key}
             versions[task] = register(client, names[task], logged, run_id, tags)
             decisions[task] = promote_if_better(
                 client, tracking_uri, task, names[task], versions[task], result, folder

@@ -39,6 +39,7 @@ class ModelVersionInfo:
     created_at: datetime
     horizon: str | None
     metrics: dict[str, float]
+    experiment: str | None = None  # the experiment config it was trained with
 
 
 def register(
@@ -176,6 +177,7 @@ def list_models(
                     created,
                     mv.tags.get("horizon"),
                     metrics,
+                    mv.tags.get("experiment"),
                 )
             )
     return out

@@ -25,10 +25,14 @@ def fmt_pct(p: float | None) -> str:
 
 
 def fmt_change(delta: float | None) -> str:
-    """Change of probability in percentage points, signed."""
+    """Change of probability in percentage points, signed; no change reads "0.0 pts".
+
+    A change that rounds to zero keeps no sign: "-0.0" next to "+0.0" suggests a fall.
+    """
     if delta is None:
         return ""
-    return f"{delta * 100:+.1f} pts"
+    points = round(delta * 100, 1)
+    return "0.0 pts" if points == 0 else f"{points:+.1f} pts"
 
 
 def fmt_hours(h: float | None) -> str:

@@ -11,6 +11,7 @@ from feature_fleets import EVENT_SCHEMA, SPEC, T0, TS, make_fleet, snapshot_grid
 from forewarn.features import buckets
 from forewarn.features.events import assert_sorted, is_sorted, top_alarm_codes
 from forewarn.features.history import read_history, write_history
+from forewarn.features.inputs import absent_columns
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
 from forewarn.features.snapshots import (
     build_snapshots,
@@ -94,6 +95,13 @@ def test_regime_column_named_but_absent_gives_null_regime_features() -> None:
         tel, EMPTY_EVENTS, assets, T0 + timedelta(days=1), T0 + timedelta(days=3), spec
     )
     assert out["temp__z_regime_1d"].null_count() == out.height
+
+
+def test_absent_columns_names_listed_sensors_and_regime_the_data_lacks() -> None:
+    spec = FeatureSpec(sensors=("temp", "vib"), windows=("1d",), regime_column="shift")
+    assert absent_columns(["asset_id", "ts", "temp"], spec) == ["vib", "shift"]
+    assert absent_columns(["asset_id", "ts", "temp", "vib", "shift"], spec) == []
+    assert absent_columns(["asset_id", "ts"], FeatureSpec(sensors=None)) == []  # all: none
 
 
 def test_training_frame_adds_labels_and_report() -> None:

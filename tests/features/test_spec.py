@@ -60,6 +60,14 @@ def test_bucket_is_the_common_divisor_of_windows_and_step() -> None:
     assert FeatureSpec(windows=("7d", "30d"), snapshot_every="1d").bucket_seconds == 86400
 
 
+def test_windows_longer_than_a_span_lists_sensor_and_alarm_windows() -> None:
+    spec = FeatureSpec(windows=("1d", "30d"), alarm_windows=("7d", "60d"))
+    day = 86_400
+    assert spec.windows_longer_than(45 * day) == ["60d"]
+    assert spec.windows_longer_than(10 * day) == ["30d", "60d"]
+    assert spec.windows_longer_than(30 * day) == ["60d"]  # exactly the span fits
+
+
 def test_feature_names_follow_the_convention() -> None:
     spec = FeatureSpec(
         windows=("7d",), stats=("mean", "ewma"), alarm_codes=("E101",), components=("bearing",)

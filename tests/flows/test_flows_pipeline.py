@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from forewarn.flows import steps
 from forewarn.flows.scoring import scoring_flow
 from forewarn.flows.settings import load_settings
 from forewarn.flows.tasks import StepFailedError
+from forewarn.flows.training import training_flow
 from forewarn.models.registry import list_models
 from forewarn.serving.store import ScoreStore
 from tests.flows.conftest import FLEET_ASSETS, NIGHT, Trained
@@ -119,3 +121,49 @@ def test_scoring_builds_features_with_the_champions_spec(
     assert out["assets"] == FLEET_ASSETS
     night = ScoreStore(home / "scores").night(NIGHT)
     assert night.filter(pl.col("status") != "unscorable")["p_fail"].null_count() == 0
+
+
+def test_scoring_refuses_an_extract_without_a_sensor_the_champion_reads(
+    trained: Trained, home: Path, tmp_path: Path
+) -> None:
+    # Tonight's export lost a column: snapshots would fill it with nulls and every asset
+    # would be scored without it, as "scored". The night must stop and keep its scores.
+    args = (NIGHT, str(trained.config), str(home))
+    scoring_flow(str(trained.fleet), *args, report=False)
+    store = ScoreStore(home / "scores")
+    kept = store.night(NIGHT)
+    extract = tmp_path / "extract"
+    shutil.copytree(trained.fleet, extract, ignore=shutil.ignore_patterns("telemetry"))
+    (extract / "telemetry").mkdir()
+    for part in sorted((trained.fleet / "telemetry").glob("*.parquet")):
+        frame = pl.read_parquet(part).drop("vibration_mm_s")
+        frame.write_parquet(extract / "telemetry" / part.name)
+
+    with pytest.raises(StepFailedError) as info:
+        scoring_flow(str(extract), *args, report=False)
+
+    assert info.value.step == "validate data"
+    assert "has no column vibration_mm_s" in str(info.value)
+    assert str(extract / "telemetry") in str(info.value)  # names the files to fix
+    assert store.night(NIGHT).equals(kept)
+
+
+def test_training_refuses_a_window_longer_than_the_data_before_building_features(
+    trained: Trained, home: Path, tmp_path: Path
+) -> None:
+    # The fleet holds 100 days; a data scientist tries a 200-day window. No snapshot would
+    # ever see it whole: stop naming the key, before the frame is built or a model logged.
+    config = tmp_path / "too_long.toml"
+    text = trained.config.read_text().replace('windows = ["1d", "7d"]', 'windows = ["1d", "200d"]')
+    assert '"200d"' in text
+    config.write_text(text)
+
+    with pytest.raises(StepFailedError) as info:
+        training_flow(str(trained.fleet), str(config), str(home))
+
+    assert info.value.step == "build training frame"
+    assert isinstance(info.value.error, ValueError)  # the CLI exits 2
+    assert "[features] windows" in str(info.value) and "200d is longer" in str(info.value)
+    assert not list((home / "runs").glob("too_long-*/training_frame*"))
+    uri = load_settings(home=home).tracking_uri
+    assert [v.version for v in list_models(uri, ("flowtest-risk",))] == ["1"]

@@ -72,7 +72,7 @@ def test_calibration_keeps_the_ranking(method: str) -> None:
 
 
 def test_calibration_without_positives_is_refused() -> None:
-    with pytest.raises(ValueError, match="calibration_window"):
+    with pytest.raises(ValueError, match=r"widen \[model\] calibration_window in the experiment"):
         Calibrator("isotonic").fit(np.array([0.1, 0.2]), np.array([False, False]))
 
 

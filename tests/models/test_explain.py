@@ -30,7 +30,18 @@ from forewarn.models.training import TrainingResult
             20.0,
             "temperature 24-hour minimum low: 1.5 vs fleet median 20",
         ),
-        ("current__slope_life", 0.5, 0.0, "current current-life trend high: 0.5 vs fleet median 0"),
+        (
+            "current__slope_life",
+            0.5,
+            0.0,
+            "current current-life trend high: 0.5 per day vs fleet median 0 per day",
+        ),
+        (
+            "vibration_mm_s__slope_7d",
+            -0.02,
+            0.001,
+            "vibration_mm_s 7-day trend low: -0.02 per day vs fleet median 0.001 per day",
+        ),
         (
             "pressure__z_fleet_30d",
             -1.26,

@@ -40,4 +40,5 @@ def test_incomparable_champions_are_kept(trained: TrainingResult, snapshots: pl.
     for champion in (other_features, other_horizon):
         decision = decide("risk", trained, champion, "9")
         assert not decision.promoted and "cannot score" in decision.reason
+        assert "set the alias 'champion' on this version" in decision.reason  # says how
         assert decision.champion_score is None

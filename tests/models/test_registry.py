@@ -77,6 +77,10 @@ def test_aliases_and_listing(store: str, history: list[RegistrationOutcome]) -> 
     assert infos[("forewarn-rul", "1")].aliases == ()
     risk = infos[("forewarn-risk", "2")]
     assert risk.horizon == "7d" and risk.metrics["pr_auc"] > 0.8 and risk.run_id
+    # The RUL promotion metric (mae_capped by default) is among the listed key metrics.
+    assert {"mae_capped", "rmse_capped"} <= set(infos[("forewarn-rul", "2")].metrics)
+    # Versions say which experiment trained them (several experiments share a model name).
+    assert {i.experiment for i in infos.values()} == {"forewarn-test"}
 
 
 def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:

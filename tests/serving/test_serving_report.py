@@ -178,6 +178,8 @@ def test_formats() -> None:
     assert fmt_hours(30) == "30 h" and fmt_hours(120) == "5.0 d"
     assert fmt_rul(120, 48, 240) == "5.0 d (48 h–10.0 d)" and fmt_rul(None, 1, 2) == "—"
     assert fmt_change(0.034) == "+3.4 pts" and fmt_change(None) == ""
+    assert fmt_change(-0.00003) == fmt_change(0.0002) == "0.0 pts"  # no "-0.0 pts"
+    assert fmt_change(-0.0006) == "-0.1 pts"
 
 
 def test_svg_charts_draw_gaps_bins_and_escape_labels() -> None:

@@ -1,0 +1,18 @@
+"""`forewarn demo` at its smallest allowed size, as a new user might first try it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.flows.test_cli_data import run
+
+
+def test_a_demo_fleet_too_small_to_train_says_which_option_to_change(tmp_path: Path) -> None:
+    # 20 assets x 200 days (the options' minimums) hold no failure in the training rows
+    # with the default seed: the error must point at --assets, not at "the data".
+    out = run("demo", "--assets", "20", "--days", "200", "--nights", "1", home=tmp_path)
+    text = " ".join(out.stderr.split())
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "step 'train, evaluate and register' failed" in text
+    assert "hint: a fleet of 20 assets may hold too few failures" in text
+    assert "--assets 100" in text
