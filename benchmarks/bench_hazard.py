@@ -36,7 +36,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_quality import build_frame
+from benchmarks.bench_quality import build_frame, fleet_parser
 from forewarn.features.durations import hours
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.steps import model_features
@@ -155,13 +155,7 @@ def report(args: argparse.Namespace, rows: list[dict], facts: dict[str, float]) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assets", type=int, default=2000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--batch", type=int, default=250, help="assets per snapshot build")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+    args = fleet_parser(__doc__.splitlines()[0], RESULTS).parse_args()
     exp = load_experiment("default")
     oracles = tuple(f"p_fail_{d}d" for d in HORIZONS_D)
     fleet = FleetConfig(n_assets=args.assets, days=args.days, seed=args.seed)

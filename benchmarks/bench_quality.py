@@ -167,14 +167,20 @@ def report(
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fleet_parser(description: str, results: Path) -> argparse.ArgumentParser:
+    """The options every model benchmark on a simulated fleet shares."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--assets", type=int, default=2000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch", type=int, default=250, help="assets per snapshot build")
+    parser.add_argument("--out", type=Path, default=results)
+    return parser
+
+
+def main() -> None:
+    parser = fleet_parser(__doc__.splitlines()[0], RESULTS)
     parser.add_argument("--experiment", default="default")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--cache", type=Path, default=None, help="Parquet cache of the frame")
     args = parser.parse_args()
     exp = load_experiment(args.experiment)
