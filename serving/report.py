@@ -56,12 +56,27 @@ class ReportPaths:
     xlsx: Path | None
 
 
+PLANNER_DECIMALS: dict[str, int] = {
+    "p_fail": 4,
+    "p_fail_change": 4,
+    "rul_hours": 1,
+    "rul_low_hours": 1,
+    "rul_high_hours": 1,
+    "data_freshness_hours": 1,
+}
+"""Decimals kept in the CSV/XLSX: a planner reads 0.1634, not 0.1633640374012418 (the
+score store keeps full precision for anyone who computes with the numbers)."""
+
+
 def planner_table(ranked: pl.DataFrame) -> pl.DataFrame:
-    """The ranked list flattened for spreadsheets: drivers joined, times as ISO text."""
+    """The ranked list flattened for spreadsheets: drivers joined, times as ISO text,
+    probabilities and hours rounded to what a planner reads."""
     cols = [c for c in PLANNER_COLUMNS if c in ranked.columns]
+    rounded = [pl.col(c).round(d) for c, d in PLANNER_DECIMALS.items() if c in cols]
     return ranked.select(cols).with_columns(
         pl.col("top_drivers").list.join(" | "),
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        *rounded,
     )
 
 

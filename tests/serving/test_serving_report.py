@@ -92,6 +92,16 @@ def test_csv_holds_the_whole_fleet_in_rank_order_with_formulas_defused(written: 
     assert table["risk_rank"].to_list()[-1] is None
 
 
+def test_csv_rounds_probabilities_and_hours_for_planners(tmp_path: Path) -> None:
+    ranked = build_risk_list(scores({"m1": 0.16336403740124, "m2": 0.0123456789}), None, CFG)
+    ranked = ranked.with_columns(rul_hours=pl.lit(1393.203014237116))
+    table = pl.read_csv(write_report(ranked, None, tmp_path).csv)
+    assert table["p_fail"].to_list() == [0.1634, 0.0123]
+    assert table["rul_hours"].to_list() == [1393.2, 1393.2]
+    text = next(tmp_path.glob("risk_list_*.csv")).read_text()  # what planners open
+    assert "0.1634," in text and "0.16336" not in text and "1393.203" not in text
+
+
 def test_guard_formulas_only_touches_text_that_a_spreadsheet_would_run() -> None:
     frame = pl.DataFrame({"t": ["=1+1", "+x", "-L1", "@a", "ok", None], "n": [-1, 2, 3, 4, 5, 6]})
     out = guard_formulas(frame)
