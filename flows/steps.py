@@ -265,18 +265,24 @@ def champion_experiment(exp: ExperimentConfig, settings: Settings) -> Experiment
     )
 
 
-def scoring_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | None:
+def scoring_since(
+    url: str, as_of: datetime, exp: ExperimentConfig, *, champion_reads: bool = False
+) -> datetime | None:
     """The oldest reading tonight's snapshot uses (None: the whole history).
 
     The longest window, or the start of the oldest current life when life or baseline
     features are on; the nightly run validates and reads only readings from then on.
+    ``champion_reads``: first refuse telemetry without a column the champion reads
+    (``night_since``); ``forewarn features`` builds such columns as nulls instead.
     """
     dataset = load_dataset(url, as_of=as_of)
+    if champion_reads:
+        _require_columns(dataset, exp)
     return needed_since(dataset.events, dataset.assets, as_of, exp.features)
 
 
 def night_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | None:
-    """``scoring_since``, after checking the telemetry has every column the champion reads.
+    """``scoring_since`` of the nightly run, which refuses data missing a champion's column.
 
     A sensor (or the regime column) missing from the whole extract would become all-null
     features and every asset would be scored without it, silently, as ``scored``: a
@@ -285,16 +291,18 @@ def night_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | 
     Raises:
         DatasetError: naming the missing columns and the telemetry files.
     """
-    dataset = load_dataset(url, as_of=as_of)
+    return scoring_since(url, as_of, exp, champion_reads=True)
+
+
+def _require_columns(dataset: Dataset, exp: ExperimentConfig) -> None:
     missing = absent_columns(dataset.telemetry.collect_schema().names(), exp.features)
     if missing:
-        files = ", ".join(dataset.files.get("telemetry", ())) or url
+        files = ", ".join(dataset.files.get("telemetry", ())) or dataset.url
         raise DatasetError(
             f"table 'telemetry' ({files}) has no column {', '.join(missing)}, which the "
             f"champion model reads (its [features] sensors / regime_column). Add the "
             f"column(s) to the extract, or train a model without them."
         )
-    return needed_since(dataset.events, dataset.assets, as_of, exp.features)
 
 
 class NightBusyError(RuntimeError):
