@@ -12,6 +12,7 @@ import typer
 from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, settings_of
 from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
+from forewarn.flows.gates import QualityGateError
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
 from forewarn.flows.settings import Settings
 
@@ -91,6 +92,8 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
                 "then re-run (nothing was half-written; re-runs are idempotent)"
             )
         console.fail(str(exc), hint)
+        if isinstance(exc.error, QualityGateError):  # e.g. too many rejects: as `validate`
+            raise typer.Exit(1) from exc
         raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
     raise exc
 

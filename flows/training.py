@@ -9,6 +9,7 @@ from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
 from forewarn.flows.batched import build_frame, validate_fleet
+from forewarn.flows.gates import QualityGateError
 from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.prepare import PreparedRun, prepare_run
 from forewarn.flows.settings import Settings, load_settings
@@ -16,8 +17,9 @@ from forewarn.flows.steps import check_tracking
 from forewarn.flows.tasks import StepFailedError, run_step, train_and_register
 
 
-class TooManyRejectsError(ValueError):
-    """The share of rejected rows passed the configured threshold."""
+class TooManyRejectsError(QualityGateError, ValueError):
+    """The share of rejected rows passed the configured threshold (exit code 1, as
+    ``forewarn validate`` gives for the same data)."""
 
 
 def reject_gate(report: ValidationReport, threshold: float) -> None:

@@ -136,3 +136,15 @@ def test_cli_start_up_imports_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_retraining_backtest_checks_its_first_training_cut(
+    small_fleet: Path, tmp_path: Path
+) -> None:
+    # The first retrain trains on the data known at --start: 30 days of a 100-day fleet.
+    home = tmp_path / "home"
+    out = run("backtest", "--data", str(small_fleet), "--start", "2025-01-31",
+              "--end", "2025-02-10", home=home)  # fmt: skip
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "[model] rul_cap" in out.stderr and "has 30 days" in " ".join(out.stderr.split())
+    assert _no_prefect_started(home) and not (home / "backtests").exists()
