@@ -30,6 +30,9 @@ from forewarn.flows.experiment import ExperimentConfig, load_experiment
 Purpose = Literal["train", "frame", "night"]
 """What the run does: train models, write a labelled frame, or score/snapshot one night."""
 
+CUT_OPTION: dict[str, str] = {"train": "--until", "frame": "--end", "night": "--as-of"}
+"""The command-line option that sets each kind of run's cut."""
+
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 """Times a run may be cut at: readings before 1970 are rejected as clock resets, and
@@ -83,11 +86,14 @@ def time_problem(when: datetime | None, option: str) -> Problem | None:
     )
 
 
-def _cut_problems(shape: DataShape, as_of: datetime | None, option: str) -> list[Problem]:
+def _cut_problems(shape: DataShape, as_of: datetime | None, purpose: Purpose) -> list[Problem]:
+    option = CUT_OPTION[purpose]
     bad = time_problem(as_of, option)
     if bad is not None:
         return [bad]
-    if as_of is not None and shape.start is None:
+    # A night before the data is the reject gate's case ("no accepted row", exit 1 in
+    # `validate` and `score` alike); a training cut before it leaves nothing to train on.
+    if as_of is not None and shape.start is None and purpose != "night":
         return [
             Problem(
                 option,
@@ -103,15 +109,12 @@ def check_run(
 ) -> tuple[list[Problem], list[str]]:
     """Every problem of running ``exp`` on data of this ``shape`` (none: go ahead), and
     notes worth printing."""
-    option = "--as-of" if purpose == "night" else "--until"
-    problems = _cut_problems(shape, as_of, option)
+    problems = _cut_problems(shape, as_of, purpose)
     problems += schema_problems(exp.features, shape)
-    if purpose == "night":
+    if purpose != "train":  # a night, or a frame to explore: no model to fit the span
         return problems, []
-    needs = exp.model.history_needs(exp.labels.horizon) if purpose == "train" else []
+    needs = exp.model.history_needs(exp.labels.horizon)
     problems += span_problems(exp.features, exp.labels, needs, shape)
-    if purpose != "train":
-        return problems, []
     found, notes = event_problems(exp.features, exp.labels, shape)
     return problems + found, notes
 
@@ -129,7 +132,7 @@ def prepare_run(
         experiment: a name, a path, or a loaded experiment (a night passes the
             champion's).
         purpose: ``train`` checks everything; ``frame`` (``forewarn features --every``)
-            the schema and windows; ``night`` (scoring, a snapshot) the schema and cut.
+            and ``night`` (scoring, a snapshot) the schema and the cut.
         as_of: the run's cut (training ``--until``; the night for ``night``).
 
     Raises:
@@ -138,7 +141,7 @@ def prepare_run(
         PreflightError: the experiment does not fit the data, listing every problem.
     """
     exp = experiment if isinstance(experiment, ExperimentConfig) else load_experiment(experiment)
-    bad = time_problem(as_of, "--as-of" if purpose == "night" else "--until")
+    bad = time_problem(as_of, CUT_OPTION[purpose])
     if bad is not None:  # a cut past 2100 cannot even be compared with the data
         raise PreflightError(f"cannot run on {data}:", [bad])
     shape = read_shape(data, as_of)

@@ -287,7 +287,7 @@ def scoring_since(
     The longest window, or the start of the oldest current life when life or baseline
     features are on; the nightly run validates and reads only readings from then on.
     ``champion_reads``: first refuse telemetry without a column the champion reads
-    (``night_since``); ``forewarn features`` builds such columns as nulls instead.
+    (``night_since``); the CLI's run preparation (``flows.prepare``) refuses it earlier.
     """
     dataset = load_dataset(url, as_of=as_of)
     if champion_reads:
