@@ -37,6 +37,8 @@ NEAR_CONSTANT_SHARE = 0.97
 """A sensor whose most frequent value holds this share of readings carries no signal."""
 REGIME_MAX_LEVELS = 6
 """A whole-numbered column with 2..6 values is an operating mode, not a measurement."""
+FEW_FAILURES = 20
+"""Below this many validation failures, promotion grades ranking (ROC-AUC), not recall."""
 MAX_SNAPSHOTS = 1_500_000
 """Training snapshots the suggestion aims to stay under (memory and boosting time)."""
 
@@ -262,7 +264,7 @@ def suggest(p: DataProfile, horizon: str | None = None, name: str = "suggested")
         name=name,
         sections={
             "features": _features(p, sensors, regime, dropped, windows, snap),
-            "labels": _labels(p, hz, cap),
+            "labels": _labels(p, hz),
             "model": _model(p, split, hz, cap, rows),
             "model.lightgbm": lightgbm(_booster_rows(rows, positives), positives, "risk"),
             "model.rul_lightgbm": rul_lightgbm(rows),
@@ -297,7 +299,7 @@ def _features(
             "windows", [fmt(w) for w in windows], "a day / a week / a month, scaled to the span"
         ),
         Choice("stats", ["mean", "std", "min", "max", "last", "slope", "count", "ewma"]),
-        Choice("snapshot_every", fmt(snap), f"readings every {fmt(p.interval_s)} (median)"),
+        Choice("snapshot_every", fmt(snap), f"readings every {fmt(_minutes(p.interval_s))}"),
         Choice("life_window", True),
         Choice("life_resets", ["failure", "maintenance"]),
         Choice("baseline_span", fmt(windows[len(windows) // 2]), "early life = healthy baseline"),
@@ -327,11 +329,10 @@ def _features(
     return out
 
 
-def _labels(p: DataProfile, hz: int, cap: int) -> list[Choice]:
+def _labels(p: DataProfile, hz: int) -> list[Choice]:
     comps = [c for c, t in p.failure_components.items() if len(t) >= 3]
     return [
         Choice("horizon", fmt(hz), "predict a failure within this span"),
-        Choice("rul_cap", fmt(cap), "about a fifth of the span (at most 60 days)"),
         Choice("downtime", fmt(max(60, down(min(D, hz / 4)))), "snapshots skipped after a failure"),
         Choice("components", comps, "per-component labels: components with >= 3 failures"),
     ]
@@ -363,8 +364,18 @@ def _model(p: DataProfile, split: _Split, hz: int, cap: int, rows: int) -> list[
         ),
         Choice("inspection_budget", 0.01),
         Choice("lead_time", fmt(lead), "a flag counts only this long before the failure"),
-        Choice("rul_cap", fmt(cap), "the same as [labels] rul_cap"),
+        Choice("rul_cap", fmt(cap), "RUL target cap: about a fifth of the span (<= 60 days)"),
+        *_promotion(split.val_failures),
     ]
+
+
+def _promotion(failures: int) -> list[Choice]:
+    """Event recall on a handful of validation failures moves in steps of 1/N and ties
+    its baselines; ROC-AUC grades the order of every validation snapshot."""
+    if failures >= FEW_FAILURES:
+        return [Choice("promotion_metric", "event_recall"), Choice("tie_break_metric", "pr_auc")]
+    why = f"{failures} validation failures: recall on so few moves in steps, ties baselines"
+    return [Choice("promotion_metric", "roc_auc", why), Choice("tie_break_metric", "pr_auc")]
 
 
 def _notes(
@@ -373,7 +384,7 @@ def _notes(
     return [
         f"{p.assets:,} assets, {p.start:%Y-%m-%d %H:%M} to {p.end:%Y-%m-%d %H:%M} UTC "
         f"({_span_text(p.span_s)}), "
-        f"readings every {fmt(p.interval_s)} (median per asset)",
+        f"readings every {fmt(_minutes(p.interval_s))} (median per asset)",
         f"{len(p.failures):,} failures, {p.maintenance:,} maintenance events, "
         f"{sum(n for _, n in p.alarm_codes):,} coded alarms",
         f"training period ends {split.train_end:%Y-%m-%d %H:%M}: ~{rows:,} snapshots every "
@@ -399,3 +410,8 @@ def _warnings(p: DataProfile, split: _Split, need: int, hz: int) -> list[str]:
             f"from; try a shorter horizon than {fmt(hz)} or more history"
         )
     return out
+
+
+def _minutes(seconds: float) -> float:
+    """Irregular sampling reads better to the minute ("100m", not "5996s")."""
+    return max(60, round(seconds / 60) * 60) if seconds >= 60 else seconds
