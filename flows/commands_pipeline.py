@@ -157,7 +157,10 @@ def features(
     epilog=(
         "Example: [bold]forewarn train --data .forewarn/data/fleet -c short_horizon[/]\n\n"
         "Runs the training flow: validate → training frame → train + evaluate → MLflow → "
-        "promotion (champion only if it beats the current one)."
+        "promotion (champion only if it beats the current one).\n\n"
+        "Without -c it uses the default experiment, written for the synthetic fleet's "
+        "sensors; on other data it stops at once and says to run "
+        "[bold]forewarn config suggest --data DATA > experiments/mine.toml[/]."
     )
 )
 def train(
