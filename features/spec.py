@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from forewarn.features.contract import TELEMETRY_KEYS
 from forewarn.features.durations import Duration, parse_duration
 
 STATS: tuple[str, ...] = ("mean", "std", "min", "max", "last", "slope", "count", "ewma")
@@ -133,6 +134,28 @@ class FeatureSpec(BaseModel):
                     f"windows: {w!r} spans more than 100000 buckets of {bucket}s; "
                     "align windows and snapshot_every to a coarser common unit"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _keys_are_not_features(self) -> FeatureSpec:
+        # asset_id and ts identify a reading; as a sensor or regime they would be read
+        # twice into one frame (Polars fails with its whole query plan, naming nothing).
+        keys = [s for s in self.sensors or () if s in TELEMETRY_KEYS]
+        if keys:
+            raise ValueError(
+                f"sensors: {keys} {'is a key column' if len(keys) == 1 else 'are key columns'}"
+                " of the telemetry, not sensors; remove it from the list"
+            )
+        if self.regime_column in TELEMETRY_KEYS:
+            raise ValueError(
+                f"regime_column: {self.regime_column!r} is a key column of the telemetry; name "
+                "the column holding the operating regime, or leave regime_column out"
+            )
+        if self.regime_column is not None and self.regime_column in (self.sensors or ()):
+            raise ValueError(
+                f"regime_column: {self.regime_column!r} is also listed in sensors; a column "
+                "is either the operating regime or a sensor: remove it from one of the two"
+            )
         return self
 
     @property

@@ -107,6 +107,11 @@ def fail(message: str, hint: str | None = None) -> None:
         err_console.print(f"[yellow]hint:[/] {escape(hint)}")
 
 
+def note(message: str) -> None:
+    """Print something worth knowing that does not stop the run, to stderr."""
+    err_console.print(f"[yellow]note:[/] {escape(message)}")
+
+
 def validation_table(report: ValidationReport) -> Table:
     """Per-table input/accepted/rejected counts."""
     # Every text below comes from the dataset (names, types, reasons): escape() keeps

@@ -16,6 +16,7 @@ import polars as pl
 from forewarn.features.atomic import write_parquet_atomic
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
 from forewarn.features.durations import parse_duration
+from forewarn.features.empty import dead_sensor_message, empty_columns, judge_empty
 from forewarn.features.fingerprint import fingerprint
 from forewarn.features.inputs import absent_columns
 from forewarn.features.readers import DatasetError
@@ -217,6 +218,10 @@ def train_and_register(
     frame = FrameSource.parquet(frame_path)
     features = model_features(list(frame.columns), exp)
     rows = frame.rows.select(pl.len()).collect().item()
+    empty = judge_empty(exp.features, features, empty_columns(frame.rows, features))
+    if empty.dead_sensors:
+        raise ValueError(dead_sensor_message(empty.dead_sensors, rows))
+    dataset_info = {**dataset_info, "empty_features": empty.empty_stats}
     with training_backend(settings, rows):  # LightGBM on Dask for big frames
         result = train_models(
             frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir
@@ -237,8 +242,17 @@ def train_and_register(
         "promoted": {k: d.promoted for k, d in outcome.decisions.items()},
         "metrics": {k: v for k, v in result.metrics.items() if "." in k or k.startswith("risk")},
         "beats_baselines": dict(result.beats_baselines),
-        "notes": list(result.notes),
+        "notes": [*_empty_note(empty.empty_stats), *result.notes],
     }
+
+
+def _empty_note(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [
+        f"{len(names)} feature(s) are empty in every training snapshot (statistics the data "
+        f"cannot give, never split on; logged as dataset.empty_features): {', '.join(names)}"
+    ]
 
 
 def longest_window(exp: ExperimentConfig) -> str:

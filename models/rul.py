@@ -188,7 +188,7 @@ class RulModel:
 
     def feature_importance(self) -> dict[str, float]:
         """Total gain per feature of the median model."""
-        return gain_importance(self.boosters_["point"])
+        return gain_importance(self.boosters_["point"], self.feature_cols)
 
     def to_state(self) -> tuple[dict[str, str], dict[str, Any]]:
         """Text model per booster and a JSON-ready dict of everything else."""
