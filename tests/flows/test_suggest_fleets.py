@@ -123,5 +123,8 @@ def test_cmapss_trains_on_run_to_failure_engines_and_scores_the_censored_ones(
     trained = training_flow(str(out / "train"), str(config), str(home))
     scored = scoring_flow(str(out / "test"), as_of, str(config), str(home))
     _check(trained, scored, 50)
+    # Run to failure: no snapshot of an engine after it died (issue #14, observation 2).
+    readings = pl.read_parquet(out / "train" / "telemetry.parquet").height
+    assert trained["labels"]["kept"] <= readings + 50  # one per cycle (1h) + one per engine
     rul = pl.read_csv(out / "test_rul.csv")
     assert rul.height == 50 and rul["rul_cycles"][0] == 112
