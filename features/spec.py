@@ -182,13 +182,18 @@ class FeatureSpec(BaseModel):
         return math.gcd(seconds(self.snapshot_every), *(seconds(w) for w in self.all_windows))
 
 
+RUL_CAP_MOVED = (
+    "[labels] rul_cap is no longer a key: the RUL cap is set once, as [model] rul_cap. "
+    "Move the value there and delete the line from [labels]."
+)
+
+
 class LabelSpec(BaseModel):
     """How training labels are defined.
 
     Attributes:
         horizon: ``fails_within_{horizon}`` is true when a failure occurs in
             ``(as_of, as_of + horizon]``.
-        rul_cap: cap remaining useful life (hours) at this span; ``None`` = no cap.
         downtime: after a failure the asset is down (being repaired) for this span;
             snapshots in ``[failure, failure + downtime)`` are excluded from training.
         components: also label ``fails_within_{horizon}__{component}`` per component.
@@ -197,9 +202,20 @@ class LabelSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     horizon: Duration = "7d"
-    rul_cap: Duration | None = None
     downtime: Duration = "1d"
     components: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        # ``rul_hours`` is the true time to the next failure (or censoring); the RUL
+        # model caps its target at ``[model] rul_cap``, the one cap. Specs logged by
+        # older runs hold ``rul_cap: null`` (or a cap that their model cap kept within).
+        if isinstance(data, dict) and "rul_cap" in data:
+            if data["rul_cap"] is not None:
+                raise ValueError(RUL_CAP_MOVED)
+            data = {k: v for k, v in data.items() if k != "rul_cap"}
+        return data
 
     @field_validator("components")
     @classmethod

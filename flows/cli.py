@@ -114,6 +114,7 @@ def register() -> None:
         commands_monitor,
         commands_ops,
         commands_pipeline,
+        commands_registry,
         commands_suggest,
     )
 

@@ -242,6 +242,9 @@ def train(
         _fail_on(exc)
         return
     console.print_training(out, settings.tracking_uri)
+    if out.get("gate"):  # registered, but not fit to serve the nightly list
+        console.fail(*console.gate_failure(out, config))
+        raise typer.Exit(1)
 
 
 def _default_fits(data: str) -> None:

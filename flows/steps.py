@@ -206,8 +206,11 @@ def train_and_register(
     """Train, evaluate, log to MLflow and decide champion/challenger.
 
     Returns:
-        Run id, registered versions, the promotion decisions and headline metrics.
+        Run id, registered versions, the promotion decisions, the quality gate's findings
+        per task (``gate``; empty when both passed), what the models were graded on
+        (``graded``) and headline metrics.
     """
+    from forewarn.models.gate import graded_on
     from forewarn.models.registry import log_and_register  # heavy (mlflow): import on use
     from forewarn.models.slices import FrameSource
     from forewarn.models.training import train_models
@@ -240,6 +243,8 @@ def train_and_register(
         "versions": dict(outcome.versions),
         "decisions": {k: d.reason for k, d in outcome.decisions.items()},
         "promoted": {k: d.promoted for k, d in outcome.decisions.items()},
+        "gate": {k: list(d.gate) for k, d in outcome.decisions.items() if d.gate},
+        "graded": graded_on(result),
         "metrics": {k: v for k, v in result.metrics.items() if "." in k or k.startswith("risk")},
         "beats_baselines": dict(result.beats_baselines),
         "notes": [*_empty_note(empty.empty_stats), *result.notes],
@@ -298,9 +303,15 @@ def champion_experiment(exp: ExperimentConfig, settings: Settings) -> Experiment
     return exp.model_copy(
         update={
             "features": FeatureSpec.model_validate(logged["features"]),
-            "labels": LabelSpec.model_validate(logged["labels"]),
+            "labels": LabelSpec.model_validate(logged_labels(logged["labels"])),
         }
     )
+
+
+def logged_labels(labels: dict[str, Any]) -> dict[str, Any]:
+    """A run's logged ``[labels]`` without the ``rul_cap`` of older runs: their model's
+    ``[model] rul_cap`` (kept within it) was the cap that shaped the RUL target."""
+    return {k: v for k, v in labels.items() if k != "rul_cap"}
 
 
 def scoring_since(

@@ -110,7 +110,11 @@ class ModelConfig(_Frozen):
     cv_window: Duration | None = Field(default=None, description="default: validation_window")
     inspection_budget: float = Field(default=0.01, gt=0.0, le=1.0)
     lead_time: Duration = "24h"
-    rul_cap: Duration | None = "30d"
+    rul_cap: Duration | None = Field(
+        default="30d",
+        description="the one RUL cap: the RUL target is min(time to failure, rul_cap); "
+        "None trains on uncapped lives (only failures seen before the split)",
+    )
     rul_quantiles: tuple[float, float] = (0.1, 0.9)
     age_feature: str = "hours_since_failure"
     calibration_bins: int = Field(default=10, ge=2, le=100)
@@ -147,7 +151,7 @@ class ModelConfig(_Frozen):
             )
         return self
 
-    def check_horizon(self, horizon: str, label_rul_cap: str | None = None) -> None:
+    def check_horizon(self, horizon: str) -> None:
         """Refuse settings that make no sense for the labels, naming the key.
 
         Called before any training work so a bad experiment file fails in
@@ -155,31 +159,21 @@ class ModelConfig(_Frozen):
 
         Args:
             horizon: the label horizon (``[labels] horizon``).
-            label_rul_cap: the cap already applied to ``rul_hours`` by the labels
-                (``[labels] rul_cap``), if any.
 
         Raises:
             ValueError: if ``gap`` is shorter than the horizon (labels would leak
-                across the split), ``lead_time`` is not shorter than it (no flag
-                could ever count as early), or ``rul_cap`` exceeds the label cap
-                (capped labels would pass for exact lives).
+                across the split) or ``lead_time`` is not shorter than it (no flag
+                could ever count as early).
         """
         horizon_h = hours(horizon)
         if self.gap is not None and hours(self.gap) < horizon_h:
             raise ValueError(
-                f"gap={self.gap!r} is shorter than the horizon {horizon!r}: "
+                f"[model] gap={self.gap!r} is shorter than the horizon {horizon!r}: "
                 "training labels would overlap the validation period"
             )
         if hours(self.lead_time) >= horizon_h:
             raise ValueError(
-                f"lead_time={self.lead_time!r} must be shorter than the horizon {horizon!r}"
-            )
-        if label_rul_cap is not None and (
-            self.rul_cap is None or hours(self.rul_cap) > hours(label_rul_cap)
-        ):
-            raise ValueError(
-                f"[model] rul_cap={self.rul_cap!r} must be set and at most [labels] rul_cap "
-                f"{label_rul_cap!r}: beyond it every life looks exactly {label_rul_cap} long"
+                f"[model] lead_time={self.lead_time!r} must be shorter than the horizon {horizon!r}"
             )
 
     def history_needs(self, horizon: str) -> list[Need]:

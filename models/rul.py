@@ -121,7 +121,8 @@ class RulModel:
         """Train the three boosters on the same rows and (capped) target."""
         if len(target_hours) == 0:
             raise ValueError(
-                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+                "no snapshot has a known RUL in the training window: "
+                "add history or lower [model] rul_cap"
             )
         encoder = FeatureEncoder(self.feature_cols).fit(frame)
         return self.fit_encoded(encoder, encoder.transform(frame, TRAINING_DTYPE), target_hours)
@@ -137,7 +138,8 @@ class RulModel:
             x = x.with_encoder(encoder)
         if len(target_hours) == 0:
             raise ValueError(
-                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+                "no snapshot has a known RUL in the training window: "
+                "add history or lower [model] rul_cap"
             )
         self.encoder_ = encoder
         common = {
