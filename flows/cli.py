@@ -115,6 +115,7 @@ def register() -> None:
         commands_ops,
         commands_pipeline,
         commands_registry,
+        commands_suggest,
     )
 
 

@@ -203,7 +203,10 @@ def features(
     epilog=(
         "Example: [bold]forewarn train --data .forewarn/data/fleet -c short_horizon[/]\n\n"
         "Runs the training flow: validate → training frame → train + evaluate → MLflow → "
-        "promotion (champion only if it beats the current one)."
+        "promotion (champion only if it beats the current one).\n\n"
+        "Without -c it uses the default experiment, written for the synthetic fleet's "
+        "sensors; on other data it stops at once and says to run "
+        "[bold]forewarn config suggest --data DATA > experiments/mine.toml[/]."
     )
 )
 def train(
@@ -220,6 +223,8 @@ def train(
 ) -> None:
     """Train failure-risk and RUL models and register them in MLflow."""
     settings = settings_of(ctx)
+    if config is None:
+        _default_fits(data)
     cut = parse_time(until, "--until")
     prepared = prepared_run(data, config, "train", cut)  # before Prefect starts
     from forewarn.flows.training import training_flow
@@ -243,6 +248,21 @@ def train(
     if out.get("gate"):  # registered, but not fit to serve the nightly list
         console.fail(*console.gate_failure(out, config))
         raise typer.Exit(1)
+
+
+def _default_fits(data: str) -> None:
+    """``train`` without ``-c``: stop at once, pointing to ``config suggest``, when the
+    default experiment (the synthetic fleet's sensors) does not fit the data's columns."""
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.commands_suggest import SUGGEST_HINT, default_mismatch
+
+    try:
+        problem = default_mismatch(data)
+    except DatasetError:
+        return  # the flow's validation step names the file and the fault
+    if problem:
+        console.fail(problem, SUGGEST_HINT.format(data=data))
+        raise typer.Exit(2)
 
 
 @app.command(
