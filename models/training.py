@@ -328,6 +328,7 @@ def train_models(
     metrics |= {
         "data.rul_validation_rows": float(rul_val.height),
         "data.holdout_assets": float(len(split.holdout)),
+        "data.selected_rul_candidate": float(fit.rul_best),
     }
     verdict, notes = _compare(metrics, cfg)
     notes += [*fit.notes, *_interval_notes(metrics, cfg, refit)]
