@@ -18,9 +18,12 @@ NON_FEATURE_PREFIXES = ("fails_within_",)
 PREDICTION_SCHEMA = {
     "asset_id": pl.String,
     "p_fail": pl.Float64,
+    "p_raw": pl.Float64,
     "rul_hours": pl.Float64,
     "rul_low_hours": pl.Float64,
     "rul_high_hours": pl.Float64,
+    "rul_censored": pl.Boolean,
+    "rul_cap_hours": pl.Float64,
 }
 
 
@@ -86,8 +89,10 @@ class ChampionModels:
         """Probability of failure within the horizon and RUL with its interval.
 
         Returns:
-            One row per input row, in input order:
-            ``asset_id, p_fail, rul_hours, rul_low_hours, rul_high_hours``.
+            One row per input row, in input order: ``asset_id, p_fail, p_raw``
+            (the uncalibrated score, which breaks ties in ``p_fail``), ``rul_hours,
+            rul_low_hours, rul_high_hours``, ``rul_censored`` (the median reached the
+            cap: the life is "more than ``rul_cap_hours``") and ``rul_cap_hours``.
         """
         check_features(frame, self.feature_cols, strict=strict)
         if frame.height == 0:
@@ -97,9 +102,12 @@ class ChampionModels:
             {
                 "asset_id": frame["asset_id"].cast(pl.String),
                 "p_fail": self.risk.predict_proba(frame),
+                "p_raw": self.risk.predict_raw(frame),
                 "rul_hours": point,
                 "rul_low_hours": low,
                 "rul_high_hours": high,
+                "rul_censored": self.rul.at_cap(point),
+                "rul_cap_hours": [self.rul.cap_hours] * frame.height,
             },
             schema=PREDICTION_SCHEMA,
         )

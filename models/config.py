@@ -116,6 +116,32 @@ class ModelConfig(_Frozen):
         "None trains on uncapped lives (only failures seen before the split)",
     )
     rul_quantiles: tuple[float, float] = (0.1, 0.9)
+    rul_interval_folds: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="asset folds of the cross-conformal RUL interval calibration "
+        "(models.rul_conformal); 0 keeps the raw quantile bounds",
+    )
+    rul_candidates: tuple[LightGBMParams, ...] = Field(
+        default=(), description="extra RUL settings compared with rul_lightgbm by the same CV"
+    )
+    split: Literal["time", "assets"] = Field(
+        default="time",
+        description="'time': train, calibrate, validate in time order; 'assets': by groups "
+        "of assets (holdout_assets share each for calibration and validation), for "
+        "run-to-failure fleets where a time split wastes most lives",
+    )
+    refit: bool = Field(
+        default=True,
+        description="refit the registered models on every labelled row once validation has "
+        "graded the held-out fit (calibration and interval offsets are kept)",
+    )
+    time_unit: Duration = Field(
+        default="1d",
+        description="one step of the data's own time (a cycle mapped onto '1h': '1h'); the "
+        "PHM08 score's error d and the RUL plots count in it",
+    )
     age_feature: str = "hours_since_failure"
     calibration_bins: int = Field(default=10, ge=2, le=100)
     promotion_metric: RiskMetric = "event_recall"
@@ -144,6 +170,11 @@ class ModelConfig(_Frozen):
             raise ValueError(
                 "risk_model_name and rul_model_name must differ "
                 f"(both are {self.risk_model_name!r})"
+            )
+        if self.split == "assets" and not 0.0 < self.holdout_assets <= 0.4:
+            raise ValueError(
+                "split='assets' needs holdout_assets in (0, 0.4]: that share of assets is "
+                f"validated and as many calibrate (got holdout_assets={self.holdout_assets})"
             )
         if self.promotion_metric == self.tie_break_metric:
             raise ValueError(
@@ -223,6 +254,10 @@ class ModelConfig(_Frozen):
     def rul_params(self) -> LightGBMParams:
         """LightGBM settings for the RUL models."""
         return self.rul_lightgbm if self.rul_lightgbm is not None else self.lightgbm
+
+    def time_unit_hours(self) -> float:
+        """Hours in one ``time_unit``."""
+        return hours(self.time_unit)
 
     def rul_cap_hours(self) -> float | None:
         """The RUL cap in hours, or ``None`` for an uncapped target."""

@@ -51,10 +51,10 @@ def risk_eval(
     )
 
 
-def rul_eval(frame: pl.DataFrame, model: RulModel) -> dict[str, float]:
-    """RUL metrics of a fitted model on ``frame``."""
+def rul_eval(frame: pl.DataFrame, model: RulModel, unit_hours: float = 24.0) -> dict[str, float]:
+    """RUL metrics of a fitted model on ``frame`` (PHM08 in units of ``unit_hours``)."""
     point, low, high = model.predict(frame)
-    return evaluate_rul(frame, point, low, high, model.cap_hours)
+    return evaluate_rul(frame, point, low, high, model.cap_hours, unit_hours)
 
 
 def prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
@@ -116,7 +116,7 @@ def validate_rul(
     """
     metrics: dict[str, float] = {}
     for name, (point, low, high) in rul_preds.items():
-        graded = evaluate_rul(frame, point, low, high, cfg.rul_cap_hours())
+        graded = evaluate_rul(frame, point, low, high, cfg.rul_cap_hours(), cfg.time_unit_hours())
         metrics |= prefixed(f"rul.{name}", graded)
     point, low, high = rul_preds["lightgbm"]
     columns = [
@@ -149,6 +149,8 @@ def write_plots(
             report.risk_evals["lightgbm"].lead_hours,
             hours(cfg.lead_time),
             out_dir / "lead_time.png",
+            cfg.time_unit_hours(),
+            cfg.time_unit,
         ),
         "feature_importance": plots.importance_plot(importance, out_dir / "feature_importance.png"),
     }
@@ -159,5 +161,10 @@ def write_plots(
             rul[c].to_numpy()
             for c in ("_true", "rul_pred_hours", "rul_low_hours", "rul_high_hours")
         ]
-        paths["rul_pred_vs_true"] = plots.rul_scatter(*arrays, out_dir / "rul_pred_vs_true.png")
+        paths["rul_pred_vs_true"] = plots.rul_scatter(
+            *arrays,
+            out_dir / "rul_pred_vs_true.png",
+            unit_hours=cfg.time_unit_hours(),
+            unit=cfg.time_unit,
+        )
     return paths

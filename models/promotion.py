@@ -52,7 +52,7 @@ def rescore(champion: RiskModel | RulModel, result: TrainingResult) -> dict[str,
         return risk_eval(
             frame, champion.predict_proba(frame), result.label_col, result.cfg, result.horizon
         ).metrics
-    return rul_eval(frame, champion)
+    return rul_eval(frame, champion, result.cfg.time_unit_hours())
 
 
 def decide(

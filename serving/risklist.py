@@ -8,7 +8,10 @@ is answered the same way every time and no list state has to be stored.
 Priority rules (applied per night):
 
 - Only scorable rows (a probability, status not ``unscorable``) are ranked; rank 1 is
-  the highest ``p_fail``; ties go to the smaller ``asset_id`` so ranks are reproducible.
+  the highest ``p_fail``. Calibration maps whole blocks of scores to one probability
+  (on C-MAPSS 9-16 engines share ``p_fail = 1.0``), so ties go to the higher raw model
+  score (``p_raw``), then to the shorter RUL median, and only then to the smaller
+  ``asset_id`` so ranks are reproducible.
 - ``P1``: the top ``ceil(budget × fleet size)`` ranks — what the planners can inspect
   in a day — provided ``p_fail ≥ p1_min``. The default ``p1_min = 0`` always fills the
   daily budget: crews inspect a fixed number of machines a day, and the models are
@@ -81,7 +84,11 @@ def prioritise(scores: pl.LazyFrame, config: RiskListConfig) -> pl.LazyFrame:
     rank = pl.col("_scorable").cast(pl.UInt32).cum_sum().over("as_of")
     ranked = (
         scores.with_columns(_scorable=scorable)
-        .sort(["as_of", "_scorable", "p_fail", "asset_id"], descending=[False, True, True, False])
+        .sort(
+            ["as_of", "_scorable", "p_fail", "p_raw", "rul_hours", "asset_id"],
+            descending=[False, True, True, True, False, False],
+            nulls_last=True,
+        )
         .with_columns(risk_rank=pl.when("_scorable").then(rank))
     )
     priority = (

@@ -143,11 +143,12 @@ def score_snapshot(
     frame = assign_status(snapshot, stats, _known_types(models), rules)
     scorable = frame.filter(pl.col("status") != "unscorable").select(snapshot.columns)
     preds = models.predict(scorable).drop("asset_id").with_columns(scorable["asset_id"])
+    order = ["p_fail", "p_raw", "rul_hours"]  # the risk list's order (risklist.prioritise)
     top = (
-        scorable.with_columns(preds["p_fail"])
-        .sort("p_fail", descending=True, nulls_last=True)
+        scorable.with_columns(preds.select(pl.col(order).name.prefix("_")))
+        .sort([f"_{c}" for c in order], descending=[True, True, False], nulls_last=True)
         .head(rules.explain_top)
-        .drop("p_fail")
+        .drop([f"_{c}" for c in order])
     )
     drivers = _drivers(models, top, top_k)
     versions = [f"{name} v{version}" for name, version in models.versions.items()]

@@ -222,6 +222,7 @@ def _far_future() -> datetime:
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     found = con.sql("SELECT 1 FROM duckdb_tables() WHERE table_name = 'scores'").fetchall()
     if found:
+        _add_new_columns(con)
         return
     con.execute("BEGIN")
     con.execute(CREATE_TABLE_SQL)
@@ -230,13 +231,31 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("COMMIT")
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A store written before a column existed gets it (null for its old nights), so an
+    upgrade never refuses to write tonight's scores."""
+    have = {
+        row[0]
+        for row in con.sql(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores'"
+        ).fetchall()
+    }
+    for col in COLUMNS:
+        if col.name not in have:
+            con.execute(f"ALTER TABLE scores ADD COLUMN {col.name} {col.sql_type}")  # nosec B608  # names and types are constants of schema.COLUMNS
+
+
 def _replace_night(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, as_of: datetime) -> None:
     con.register("incoming_scores", scores)
     try:
         con.execute("BEGIN")
         try:
             con.execute("DELETE FROM scores WHERE as_of = $1", [as_of])
-            con.execute(f"INSERT INTO scores SELECT {_COLUMN_LIST} FROM incoming_scores")  # nosec B608  # constant column list, no values
+            # Columns by name: a store upgraded by ALTER TABLE has them in another order.
+            insert = (
+                f"INSERT INTO scores ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming_scores"  # nosec B608  # constant column list, no values
+            )
+            con.execute(insert)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -71,3 +71,10 @@ def test_shipped_experiment_model_sections_are_valid(name: str) -> None:
     labels = data.get("labels", {})
     assert "rul_cap" not in labels  # one RUL cap: [model] rul_cap
     cfg.check_horizon(labels.get("horizon", "7d"))
+
+
+def test_time_unit_is_a_duration_and_phm_uses_it() -> None:
+    assert ModelConfig(time_unit="1h").time_unit_hours() == 1.0
+    assert ModelConfig().time_unit_hours() == 24.0
+    with pytest.raises(ValueError, match="time_unit"):
+        ModelConfig(time_unit="one cycle")

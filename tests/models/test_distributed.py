@@ -104,7 +104,7 @@ def test_workers_read_the_boosters_rows_from_the_parquet_parts(
     parts, and the models rank and grade like the in-process ones."""
     import dask.array
 
-    from forewarn.models import training
+    from forewarn.models import refit
     from forewarn.models.slices import FrameSource
 
     for i, asset_type in enumerate(snapshots["asset_type"].unique().sort()):
@@ -119,7 +119,7 @@ def test_workers_read_the_boosters_rows_from_the_parquet_parts(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(boosting.lgb, "train", refuse)
         patch.setattr(dask.array, "from_array", refuse)
-        patch.setattr(training, "encode_rows", refuse)
+        patch.setattr(refit, "encode_rows", refuse)
         with boosting_on(client):  # type: ignore[arg-type]
             on_dask = train_models(FrameSource.parquet(tmp_path), FEATURES, cfg, "7d")
 
