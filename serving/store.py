@@ -222,12 +222,27 @@ def _far_future() -> datetime:
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     found = con.sql("SELECT 1 FROM duckdb_tables() WHERE table_name = 'scores'").fetchall()
     if found:
+        _add_new_columns(con)
         return
     con.execute("BEGIN")
     con.execute(CREATE_TABLE_SQL)
     for stmt in _comment_sql():
         con.execute(stmt)
     con.execute("COMMIT")
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns added to the schema since the store was created (nullable, so the nights
+    already stored keep their rows and read back with nulls there)."""
+    have = {
+        r[0]
+        for r in con.sql(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores'"
+        ).fetchall()
+    }
+    for col in COLUMNS:
+        if col.name not in have and col.nullable:
+            con.execute(f"ALTER TABLE scores ADD COLUMN {col.name} {col.sql_type}")  # nosec B608  # names and types are constants of schema.py
 
 
 def _replace_night(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, as_of: datetime) -> None:
