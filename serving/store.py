@@ -251,7 +251,9 @@ def _replace_night(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, as_of: 
         con.execute("BEGIN")
         try:
             con.execute("DELETE FROM scores WHERE as_of = $1", [as_of])
-            con.execute(f"INSERT INTO scores SELECT {_COLUMN_LIST} FROM incoming_scores")  # nosec B608  # constant column list, no values
+            con.execute(
+                f"INSERT INTO scores ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming_scores"
+            )  # nosec B608  # constant column list, no values
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
