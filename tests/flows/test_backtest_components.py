@@ -67,3 +67,18 @@ def test_backtest_counts_caught_failures_per_component_and_the_part_named() -> N
         "seal": {"failures": 2, "caught": 1, "event_recall": 0.5},
     }
     assert out["named_correctly"] == 0.5
+
+
+def test_training_output_states_how_often_the_part_was_named() -> None:
+    from forewarn.flows.console import component_line
+
+    metrics = {
+        "risk.lightgbm.component.bearing.pr_auc": 0.61,
+        "risk.lightgbm.component.seal.pr_auc": float("nan"),
+        "risk.lightgbm.component_named_share": 0.875,
+        "risk.lightgbm.component_caught_events": 8.0,
+    }
+    line = component_line(metrics)
+    assert line is not None and "88% of 8 caught" in line and "bearing 0.61" in line
+    assert "seal" not in line  # no seal failure in validation: nothing to grade
+    assert component_line({"risk.lightgbm.pr_auc": 0.2}) is None
