@@ -15,6 +15,7 @@ import polars as pl
 from forewarn.features.events import asof, assert_sorted, side_by_side
 from forewarn.features.exact import div
 from forewarn.features.naming import label_columns
+from forewarn.features.observed import Observation, observed_rows
 from forewarn.features.spec import LabelSpec, seconds
 
 US_PER_HOUR = 3_600_000_000
@@ -22,9 +23,16 @@ US_PER_HOUR = 3_600_000_000
 
 @dataclass(frozen=True)
 class LabelReport:
-    """What labelling did to the snapshots (counts of rows)."""
+    """What became of the snapshot rows (counts of rows).
+
+    ``snapshots`` = ``kept`` + every ``excluded_*``: rows before an asset's first reading
+    or after it stopped being observed (``features.observed``), then rows in downtime.
+    """
 
     snapshots: int
+    kept: int
+    excluded_before_first_reading: int
+    excluded_after_last_reading: int
     excluded_downtime: int
     unknown_label: int
     positives: int
@@ -106,14 +114,40 @@ def _in_downtime(snaps: pl.DataFrame, failures: pl.DataFrame, downtime_us: int) 
 
 
 def attach_labels(
-    snaps: pl.DataFrame, events: pl.DataFrame, labels: LabelSpec, data_end: datetime
+    snaps: pl.DataFrame,
+    events: pl.DataFrame,
+    labels: LabelSpec,
+    data_end: datetime,
+    observation: Observation | None = None,
 ) -> tuple[pl.DataFrame, LabelReport]:
-    """Join labels to feature snapshots, drop rows in downtime, and count what happened."""
+    """Join labels to feature snapshots, keep the observed rows out of downtime, count.
+
+    Args:
+        snaps: feature snapshots (``build_snapshots``).
+        events: all events.
+        labels: the label spec.
+        data_end: end of the observed data.
+        observation: the assets' observed spans and the grid's census; rows outside a
+            span are dropped (and counted by the census). ``None``: every row is kept.
+    """
+    before = after = 0
+    total = snaps.height
+    if observation is not None:
+        snaps = observed_rows(snaps, observation.spans)
+        before, after = observation.before_first, observation.after_last
+        total = observation.snapshots
+        if total != snaps.height + before + after:
+            raise AssertionError(
+                f"snapshot census {total} != {snaps.height} observed + {before} + {after}"
+            )
     joined = side_by_side(snaps, label_frame(snaps, events, labels, data_end))
     kept = joined.filter(~pl.col("in_downtime")).drop("in_downtime")
     target = label_columns(labels)[0]
     report = LabelReport(
-        snapshots=joined.height,
+        snapshots=total,
+        kept=kept.height,
+        excluded_before_first_reading=before,
+        excluded_after_last_reading=after,
         excluded_downtime=joined.height - kept.height,
         unknown_label=kept.get_column(target).null_count(),
         positives=int(kept.get_column(target).sum() or 0),

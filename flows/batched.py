@@ -25,7 +25,7 @@ from forewarn.flows import batch_steps as bs
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.runners import gather, task_runner
 from forewarn.flows.settings import Settings
-from forewarn.flows.steps import check_windows_fit, longest_window, training_span
+from forewarn.flows.steps import check_windows_fit, longest_window, stale_after, training_span
 from forewarn.flows.tasks import build_training_frame, io_task, validate_data
 from forewarn.serving.schema import night_key
 
@@ -68,7 +68,9 @@ def training_batches(
         span = _whole(gather(span_task, [(url, b, until) for b in plan]))
     first, last = training_span(*span, exp.features.snapshot_every)
     spec = fixed_sensors(exp.features, load_dataset(url).telemetry)
-    job = bs.BatchJob(spec, first, last, until=until, labels=exp.labels)
+    job = bs.BatchJob(
+        spec, first, last, until=until, labels=exp.labels, stale_after=stale_after(exp)
+    )
     spill = Path(run_dir) / "batches"
     built = gather(build_task, [(url, b, job, str(spill)) for b in plan])
     norms = pool_task(built, spec, str(spill / "fleet_norms.parquet"))

@@ -103,6 +103,7 @@ def register() -> None:
         commands_monitor,
         commands_ops,
         commands_pipeline,
+        commands_suggest,
     )
 
 

@@ -157,7 +157,10 @@ def features(
     epilog=(
         "Example: [bold]forewarn train --data .forewarn/data/fleet -c short_horizon[/]\n\n"
         "Runs the training flow: validate → training frame → train + evaluate → MLflow → "
-        "promotion (champion only if it beats the current one)."
+        "promotion (champion only if it beats the current one).\n\n"
+        "Without -c it uses the default experiment, written for the synthetic fleet's "
+        "sensors; on other data it stops at once and says to run "
+        "[bold]forewarn config suggest --data DATA > experiments/mine.toml[/]."
     )
 )
 def train(
@@ -176,6 +179,8 @@ def train(
     from forewarn.flows.training import training_flow
 
     settings = settings_of(ctx)
+    if config is None:
+        _default_fits(data)
     try:
         out = training_flow(
             data,
@@ -191,6 +196,21 @@ def train(
         _fail_on(exc)
         return
     console.print_training(out, settings.tracking_uri)
+
+
+def _default_fits(data: str) -> None:
+    """``train`` without ``-c``: stop at once, pointing to ``config suggest``, when the
+    default experiment (the synthetic fleet's sensors) does not fit the data's columns."""
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.commands_suggest import SUGGEST_HINT, default_mismatch
+
+    try:
+        problem = default_mismatch(data)
+    except DatasetError:
+        return  # the flow's validation step names the file and the fault
+    if problem:
+        console.fail(problem, SUGGEST_HINT.format(data=data))
+        raise typer.Exit(2)
 
 
 @app.command(

@@ -73,7 +73,7 @@ def print_features(result: Any) -> None:
     console.print(f"wrote {escape(result.path)}: {result.rows:,} rows x {result.columns} columns")
     console.print(f"snapshots {span}")
     if result.labels is not None:
-        console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in result.labels.items()))
+        print_labels(result.labels)
     if result.rejected_rows:
         console.print(
             f"{result.rejected_rows:,} rejected input rows were left out"
@@ -81,6 +81,20 @@ def print_features(result: Any) -> None:
         )
     if result.later_rows:
         console.print(f"{result.later_rows:,} rows after --as-of left out (not known yet then)")
+
+
+def print_labels(labels: dict[str, int]) -> None:
+    """Snapshot rows kept and left out (and why), then the label counts."""
+    excluded = {
+        "excluded_after_last_reading": "after the asset's last reading",
+        "excluded_before_first_reading": "before its first reading",
+        "excluded_downtime": "in downtime after a failure",
+    }
+    if "kept" in labels:
+        why = ", ".join(f"{labels.get(k, 0):,} {text}" for k, text in excluded.items())
+        console.print(f"snapshots: {labels['kept']:,} kept of {labels['snapshots']:,} ({why})")
+    rest = {k: v for k, v in labels.items() if k not in {"snapshots", "kept", *excluded}}
+    console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in rest.items()))
 
 
 def fail(message: str, hint: str | None = None) -> None:
@@ -168,7 +182,7 @@ def print_training(out: dict, tracking_uri: str) -> None:
     console.print(f"[bold]training run[/] {out['run_id']} (experiment {out['experiment']})")
     labels = out.get("labels", {})
     if labels:
-        console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in labels.items()))
+        print_labels(labels)
     metrics = out.get("metrics", {})
     for task, columns in HEADLINE.items():
         table = headline_table(task, metrics, columns)

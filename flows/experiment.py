@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -20,7 +21,17 @@ from forewarn.flows.monitoring.config import MonitoringConfig
 from forewarn.models.config import ModelConfig
 from forewarn.serving.risklist import RiskListConfig
 
-EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
+
+def shipped_dir() -> Path:
+    """The folder of shipped experiments: package data of ``forewarn.experiments``.
+
+    Found with ``importlib.resources``, so a wheel install (no source tree next to the
+    code) finds them as well as a clone, where it is the repo's ``experiments/`` folder.
+    """
+    return Path(str(resources.files("forewarn.experiments")))
+
+
+EXPERIMENTS_DIR = shipped_dir()
 DEFAULT_EXPERIMENT = "default"
 
 

@@ -112,8 +112,10 @@ def labelled_frame(
     labels: LabelSpec,
     first: datetime,
     last: datetime,
+    stale: timedelta,
 ) -> tuple[pl.DataFrame, LabelReport]:
-    """Labelled snapshots ``first .. last`` of a validated dataset (labels end with its data)."""
+    """Labelled snapshots ``first .. last`` of a validated dataset (labels end with its data),
+    of assets observed then (until ``stale`` past their last reading)."""
     return training_frame(
         dataset.telemetry,
         dataset.events,
@@ -123,7 +125,14 @@ def labelled_frame(
         features,
         labels,
         data_end=report.end,
+        stale_after=stale,
     )
+
+
+def stale_after(exp: ExperimentConfig) -> timedelta:
+    """How long past its last reading an asset is still observed: the stale-data limit
+    of the risk list (``[risk_list] stale_after_hours``), within which scoring scores it."""
+    return timedelta(hours=exp.risk_list.stale_after_hours)
 
 
 def build_training_frame(
@@ -149,7 +158,9 @@ def build_training_frame(
     if report.start is None or report.end is None:
         raise ValueError(f"{url}: no accepted telemetry to build training snapshots from")
     first, last = training_span(report.start, report.end, exp.features.snapshot_every)
-    frame, labels = labelled_frame(dataset, report, exp.features, exp.labels, first, last)
+    frame, labels = labelled_frame(
+        dataset, report, exp.features, exp.labels, first, last, stale_after(exp)
+    )
     write_parquet_atomic(frame, out)
     return {
         "frame": str(out),
@@ -170,6 +181,18 @@ def model_features(columns: list[str], exp: ExperimentConfig) -> list[str]:
     """Every column of a training frame except ids and labels (context columns included)."""
     skip = {*ID_COLUMNS, *label_columns(exp.labels)}
     return [c for c in columns if c not in skip]
+
+
+def snapshot_metrics(labels: dict[str, int]) -> dict[str, float]:
+    """The label report's row counts as ``data.snapshots*`` metrics, logged with the run:
+    how many snapshot rows the grid gave, how many were kept, and why the others were not."""
+    out = {}
+    for key, value in labels.items():
+        if key == "snapshots":
+            out["data.snapshots"] = float(value)
+        elif key == "kept" or key.startswith("excluded_"):
+            out[f"data.snapshots_{key}"] = float(value)
+    return out
 
 
 def train_and_register(
@@ -198,6 +221,7 @@ def train_and_register(
         result = train_models(
             frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir
         )
+    result.metrics.update(snapshot_metrics(dataset_info.get("labels") or {}))
     outcome = log_and_register(
         result,
         settings.tracking_uri,
