@@ -46,9 +46,10 @@ def grade_backtest(
     scores = store.history_for(nights[-1] + timedelta(seconds=1), len(nights))
     events = load_dataset(url).events.collect()
     frame = grade.outcomes(scores, events, exp, data_end)
-    failures = grade.failure_table(frame, exp)
+    failures = grade.name_failures(grade.failure_table(frame, exp), frame, events, exp)
     per_night = grade.night_table(frame, failures, exp.features.snapshot_every)
-    return grade.totals(frame, failures, exp), per_night, failures
+    totals = grade.totals(frame, failures, exp) | grade.component_totals(failures)
+    return totals, per_night, failures
 
 
 def _cell(value: object) -> str:
@@ -67,11 +68,27 @@ def markdown(meta: dict[str, Any], totals: dict, nights: pl.DataFrame, fails: pl
     """The summary as Markdown: what planners would have seen, night by night."""
     lines = [f"# Backtest {meta['id']}", "", _describe(meta), "", "| total | value |", "|---|---|"]
     lines += [f"| {TOTAL_LABELS[k]} | {_cell(totals[k])} |" for k in TOTAL_LABELS]
+    lines += _component_lines(totals)
     for title, frame in (("Nights", nights), ("Failures", fails)):
         lines += ["", f"## {title}", "", "| " + " | ".join(frame.columns) + " |"]
         lines.append("|" + "---|" * len(frame.columns))
         lines += ["| " + " | ".join(row) + " |" for row in _rows(frame)]
     return "\n".join(lines) + "\n"
+
+
+def _component_lines(totals: dict) -> list[str]:
+    """Per-component failures and recall, and how often the list named the right part."""
+    per = totals.get("per_component")
+    if not per:
+        return []
+    lines = ["", "## Per component", "", "| component | failures | caught | event recall |"]
+    lines.append("|---|---:|---:|---:|")
+    lines += [
+        f"| {c} | {v['failures']} | {v['caught']} | {_cell(v['event_recall'])} |"
+        for c, v in per.items()
+    ]
+    named = _cell(totals.get("named_correctly"))
+    return [*lines, "", f"Caught failures whose failing part the list named: {named}"]
 
 
 def _describe(meta: dict[str, Any]) -> str:

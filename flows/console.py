@@ -5,6 +5,7 @@ Kept out of the command definitions so commands stay a list of options and one c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -194,6 +195,9 @@ def print_training(out: dict, tracking_uri: str) -> None:
             console.print(table)
     for line in graded_lines(out.get("graded", {})):
         console.print(line)
+    parts = component_line(metrics)
+    if parts:
+        console.print(parts)
     for task, version in out.get("versions", {}).items():
         verdict = "champion" if out["promoted"].get(task) else "challenger"
         reason = escape(str(out["decisions"].get(task)))
@@ -233,6 +237,23 @@ def gate_failure(out: dict, config: str | None) -> tuple[str, str]:
         f"or put them in service anyway: forewarn promote {options}{flag}"
     )
     return message, hint
+def component_line(metrics: dict[str, float]) -> str | None:
+    """Per-component validation in one line: PR-AUC per part and how often a caught
+    failure's part was named; ``None`` when the model names no components."""
+    prefix = "risk.lightgbm.component."
+    pr = {k[len(prefix) : -len(".pr_auc")]: v for k, v in metrics.items()
+          if k.startswith(prefix) and k.endswith(".pr_auc")}  # fmt: skip
+    if not pr:
+        return None
+    named = metrics.get("risk.lightgbm.component_named_share", math.nan)
+    caught = metrics.get("risk.lightgbm.component_caught_events", 0.0)
+    graded = sorted(((c, v) for c, v in pr.items() if not math.isnan(v)), key=lambda t: -t[1])
+    share = "—" if math.isnan(named) else f"{named:.0%}"
+    best = ", ".join(f"{c} {v:.2f}" for c, v in graded) or "no part failed in validation"
+    return (
+        f"components: named the failing part for {share} of {caught:.0f} caught "
+        f"validation failures; PR-AUC per part: {best}"
+    )
 
 
 def print_scoring(out: dict) -> None:

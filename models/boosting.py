@@ -40,6 +40,17 @@ def trained_by(trainer: BoosterTrainer, reads_parts: bool = False) -> Iterator[N
         _TRAINER.reset(token)
 
 
+@contextmanager
+def trained_here() -> Iterator[None]:
+    """Train inside the block in this process whatever trainer is active: for small
+    boosters (a few hundred positive rows) that cost less than shipping them to workers."""
+    token = _TRAINER.set(None)
+    try:
+        yield
+    finally:
+        _TRAINER.reset(token)
+
+
 def reads_parts() -> bool:
     """Whether the active trainer reads a training slice's Parquet parts itself."""
     active = _TRAINER.get()

@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from forewarn.models.baselines import GROUP_COL
+from forewarn.models.component_risk import component_label_columns
 from forewarn.models.config import LightGBMParams, ModelConfig
 from forewarn.models.encoding import FeatureEncoder
 from forewarn.models.risk import RiskModel
@@ -109,7 +110,8 @@ def refit_for_service(
 ) -> tuple[RiskModel, RulModel, dict[str, float]]:
     """The models for service: same settings, all labelled rows, kept calibrations."""
     risk_where, rul_where = refit_filters(source, split, label_col, cfg)
-    sample = source.wide(risk_where, ["asset_id", "as_of", label_col, *risk.feature_cols])
+    parts = component_label_columns(source.columns, label_col)  # refit the component model too
+    sample = source.wide(risk_where, ["asset_id", "as_of", label_col, *parts, *risk.feature_cols])
     served = RiskModel(risk.feature_cols, risk.params, risk.calibration, risk.seed, risk.horizon)
     on_workers = source.part_rows(risk_where, pl.col(label_col).cast(pl.Float64))
     served.fit(sample, sample[label_col].to_numpy(), on_workers)

@@ -19,6 +19,8 @@ import polars as pl
 
 from forewarn.features.durations import hours, parse_duration
 from forewarn.models.baselines import GROUP_COL, BucketMean, LogisticBaseline
+from forewarn.models.component_eval import grade_components
+from forewarn.models.component_risk import UNSPECIFIED, component_label_columns
 from forewarn.models.config import ModelConfig
 from forewarn.models.cv import FoldResult, cross_validate
 from forewarn.models.evaluation import ValidationReport, validate_risk, validate_rul, write_plots
@@ -193,7 +195,8 @@ def _fit_all(
     slice (plus its matrix) at a time, not the frame.
     """
     where = _Filters.of(split, label_col, cfg)
-    wide = ["asset_id", "as_of", label_col, *feature_cols]
+    parts = component_label_columns(source.columns, label_col)  # per-component risk
+    wide = ["asset_id", "as_of", label_col, *parts, *feature_cols]
     folds, best, rul_folds_, rul_best = [], 0, [], 0
     if cfg.cv_folds:
         with _timer(metrics, "cv"):
@@ -381,6 +384,7 @@ def _validate(
     if oracle_col is not None:
         scores["oracle"] = val[oracle_col].cast(pl.Float64).fill_null(0.0).to_numpy()
     risk_metrics, predictions, evals = validate_risk(val, label_col, scores, cfg, horizon)
+    risk_metrics |= _component_metrics(val, scores["lightgbm"], risk, label_col, cfg, horizon)
     rul_preds = {
         "lightgbm": rul.predict(rul_val),
         "mean_life": (baselines["mean_life"].predict(rul_val), None, None),
@@ -412,3 +416,29 @@ def _label_counts(name: str, labels: pl.Series) -> dict[str, float]:
     """``data.{name}_rows`` and ``data.{name}_positives`` of a slice's known labels."""
     known = labels.drop_nulls()
     return {f"data.{name}_rows": float(known.len()), f"data.{name}_positives": float(known.sum())}
+
+
+def _component_metrics(
+    val: pl.DataFrame,
+    p_fail: Any,
+    risk: RiskModel,
+    label_col: str,
+    cfg: ModelConfig,
+    horizon: str,
+) -> dict[str, float]:
+    """``risk.lightgbm.component.*`` metrics when the risk model names components."""
+    table = risk.predict_components(val, p_fail)
+    if table is None:
+        return {}
+    names = [c for c in risk.components_.classes_ if c != UNSPECIFIED]
+    graded = grade_components(
+        val,
+        p_fail,
+        table,
+        names,
+        label_col,
+        horizon_h=hours(horizon),
+        lead_h=hours(cfg.lead_time),
+        budget=cfg.inspection_budget,
+    )
+    return {f"risk.lightgbm.{k}": v for k, v in graded.items()}

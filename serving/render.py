@@ -51,6 +51,14 @@ def fmt_rul(mid: float | None, low: float | None, high: float | None) -> str:
     return f"{fmt_hours(mid)} ({fmt_hours(low)}–{fmt_hours(high)})"
 
 
+def fmt_part(component: str | None, share: float | None) -> str:
+    """The part to inspect and its share of the risk, e.g. ``bearing (62 % of the risk)``;
+    ``—`` when the model names no components."""
+    if not component:
+        return "—"
+    return component if share is None else f"{component} ({share * 100:.0f} % of the risk)"
+
+
 def fmt_time(t: datetime | None) -> str:
     """Timestamps always in UTC, minutes precision."""
     return "—" if t is None else f"{t:%Y-%m-%d %H:%M} UTC"
@@ -67,5 +75,5 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(pct=fmt_pct, change=fmt_change, hours=fmt_hours, time=fmt_time)
-    env.globals.update(rul=fmt_rul)
+    env.globals.update(rul=fmt_rul, part=fmt_part)
     return env

@@ -24,8 +24,9 @@ from forewarn.serving.schema import night_key
 
 PLANNER_COLUMNS: tuple[str, ...] = (
     "risk_rank", "priority", "alert_state", "nights_on_list", "asset_id", "asset_type",
-    "plant", "line", "p_fail", "trend", "p_fail_change", "rul_hours", "rul_low_hours",
-    "rul_high_hours", "top_drivers", "status", "status_reason", "is_stale",
+    "plant", "line", "p_fail", "likely_component", "likely_component_share", "trend",
+    "p_fail_change", "rul_hours", "rul_low_hours", "rul_high_hours", "top_drivers", "status",
+    "status_reason", "is_stale",
     "data_freshness_hours", "horizon_hours", "risk_model_version", "rul_model_version",
     "as_of", "scored_at",
 )  # fmt: skip
@@ -59,6 +60,7 @@ class ReportPaths:
 PLANNER_DECIMALS: dict[str, int] = {
     "p_fail": 4,
     "p_fail_change": 4,
+    "likely_component_share": 2,
     "rul_hours": 1,
     "rul_low_hours": 1,
     "rul_high_hours": 1,
