@@ -55,17 +55,17 @@ def reading_stats(
     present = set(telemetry.collect_schema().names())
     window = telemetry.filter((pl.col("ts") > since) & (pl.col("ts") <= as_of))
     names = list(sensors)
-    has_value = (
-        pl.any_horizontal([pl.col(s).is_not_null() for s in names if s in present])
-        if any(s in present for s in names)
-        else pl.lit(not names)
-    )
+    counted = [pl.col(s).is_not_null() for s in names if s in present]
+    if counted:
+        n_readings = pl.any_horizontal(counted).sum()
+    else:  # no sensor named: every row is a reading; none present: no reading has a value
+        n_readings = pl.len() if not names else pl.lit(0)
     lasts = [_last(s, present).alias(f"_last_{i}") for i, s in enumerate(names)]
     frame = (
         window.group_by("asset_id")
         .agg(
             pl.col("ts").max().alias("last_ts"),
-            has_value.sum().cast(pl.UInt32).alias("n_readings"),
+            n_readings.cast(pl.UInt32).alias("n_readings"),
             *lasts,
         )
         .collect()

@@ -53,6 +53,8 @@ HOSTILE_IDS = (
     "'; DROP TABLE scores; --",  # SQL metacharacters
     '=HYPERLINK("http://x")',  # a spreadsheet formula
     "[/bold]",  # Rich console markup
+    "bell\x07pump",  # a control character (openpyxl refused it: no report that night)
+    "\x1b[2J\x1b[31mred",  # terminal escape codes: clear the screen, print red
 )
 
 
