@@ -35,6 +35,7 @@ from forewarn.features.batches import (
     sum_reports,
 )
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset
+from forewarn.features.inputs import resolve_sensors
 from forewarn.features.labels import LabelReport, attach_labels
 from forewarn.features.observed import STALE_AFTER, Observation, observe
 from forewarn.features.snapshots import build_snapshots, snapshot_times
@@ -142,7 +143,7 @@ def build_batch(url: str, batch: AssetBatch, job: BatchJob, spill: str) -> dict[
         out["spans"] = write_parquet_atomic(seen.spans, _spill(spill, "spans", batch.index))
         out["census"] = [seen.snapshots, seen.before_first, seen.after_last]
     if job.lookback is not None and job.as_of is not None:
-        stats = reading_stats(tel, job.as_of, job.lookback)
+        stats = reading_stats(tel, job.as_of, job.lookback, resolve_sensors(tel, job.spec))
         out["stats"] = write_parquet_atomic(stats, _spill(spill, "stats", batch.index))
     return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
 

@@ -45,9 +45,9 @@ def monitor(
         f"[bold]monitored[/] {out['as_of']}: drift share {out['drift_share']:.3f} ({state})"
     )
     for scope in out["alarm_scopes"]:
-        console.console.print(f"  drifting: {scope}")
+        console.console.print(f"  drifting: {console.safe(scope)}")
     for alert in out["quality_alerts"]:
-        console.console.print(f"  data quality: {alert}")
+        console.console.print(f"  data quality: {console.safe(alert)}")
     verdict = "retrained" if decision["retrained"] else "no retraining"
-    console.console.print(f"gate: {verdict} ({'; '.join(decision['reasons'])})")
+    console.console.print(f"gate: {verdict} ({console.safe('; '.join(decision['reasons']))})")
     console.console.print(f"report: {out['report']}")

@@ -6,6 +6,7 @@ Kept out of the command definitions so commands stay a list of options and one c
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,25 @@ from forewarn.features.dataset import ValidationReport
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+# C0/C1 control characters (ESC starts a terminal escape sequence, CR overwrites a line)
+# and the bidirectional overrides that reorder what a reader sees; tab and newline stay.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(value: object) -> str:
+    """Data (names, ids, values, paths) made harmless for the terminal.
+
+    Rich markup is escaped (a ``[/x]`` in a dataset crashed Rich) and control characters
+    are shown as ``\\x1b``-style text: a column named ``\\x1b[2J`` must not clear the
+    screen, nor a carriage return in an asset id overwrite the line before it.
+    """
+    return escape(_UNSAFE.sub(_visible, str(value)))
 
 
 @contextmanager
@@ -70,7 +90,7 @@ def print_features(result: Any) -> None:
         if result.start == result.end
         else f"{result.start.isoformat()} .. {result.end.isoformat()}"
     )
-    console.print(f"wrote {escape(result.path)}: {result.rows:,} rows x {result.columns} columns")
+    console.print(f"wrote {safe(result.path)}: {result.rows:,} rows x {result.columns} columns")
     console.print(f"snapshots {span}")
     if result.labels is not None:
         print_labels(result.labels)
@@ -103,9 +123,9 @@ def fail(message: str, hint: str | None = None) -> None:
     Messages quote data (file names, column names, values): they are escaped so a
     ``[/x]`` in a dataset is printed, not parsed as Rich markup (which crashes).
     """
-    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    err_console.print(f"[bold red]error:[/] {safe(message)}")
     if hint:
-        err_console.print(f"[yellow]hint:[/] {escape(hint)}")
+        err_console.print(f"[yellow]hint:[/] {safe(hint)}")
 
 
 def note(message: str) -> None:
@@ -115,9 +135,9 @@ def note(message: str) -> None:
 
 def validation_table(report: ValidationReport) -> Table:
     """Per-table input/accepted/rejected counts."""
-    # Every text below comes from the dataset (names, types, reasons): escape() keeps
+    # Every text below comes from the dataset (names, types, reasons): safe() keeps
     # Rich from parsing a hostile "[/x]" as markup.
-    table = Table(title=f"Dataset {escape(report.url)}", title_justify="left")
+    table = Table(title=f"Dataset {safe(report.url)}", title_justify="left")
     for col in ("table", "input rows", "accepted", "rejected", "rejected %"):
         table.add_column(col, justify="right" if col != "table" else "left")
     for name, c in report.counts.items():
@@ -137,10 +157,15 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
     span = (
         f"{report.start:%Y-%m-%d %H:%M} → {report.end:%Y-%m-%d %H:%M} UTC" if report.start else "-"
     )
-    types = escape(", ".join(f"{k} {v}" for k, v in report.asset_types.items()))
+    types = safe(", ".join(f"{k} {v}" for k, v in report.asset_types.items()))
     console.print(f"assets: {report.n_assets:,}  ({types})")
     console.print(f"time span: {span}")
-    console.print(f"sensors ({len(report.sensors)}): {escape(', '.join(report.sensors))}")
+    console.print(f"sensors ({len(report.sensors)}): {safe(', '.join(report.sensors))}")
+    if report.text_columns:
+        console.print(
+            f"[yellow]note:[/] text columns kept as descriptive, not sensors: "
+            f"{safe(', '.join(report.text_columns))} (no number among their first values)"
+        )
     kinds = ", ".join(f"{k} {v:,}" for k, v in report.events_by_kind.items()) or "none"
     console.print(f"events: {kinds}")
     if report.rejects_by_reason:
@@ -148,10 +173,10 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         for reason, n in report.rejects_by_reason.items():
-            reasons.add_row(escape(reason), f"{n:,}")
+            reasons.add_row(safe(reason), f"{n:,}")
         console.print(reasons)
         if rejects_path:
-            console.print(f"rejected rows with reasons and raw values: {escape(rejects_path)}")
+            console.print(f"rejected rows with reasons and raw values: {safe(rejects_path)}")
     else:
         console.print("no rejected rows")
 

@@ -18,7 +18,7 @@ from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, s
 from forewarn.features.durations import parse_duration
 from forewarn.features.empty import dead_sensor_message, empty_columns, judge_empty
 from forewarn.features.fingerprint import fingerprint
-from forewarn.features.inputs import absent_columns
+from forewarn.features.inputs import absent_columns, resolve_sensors
 from forewarn.features.readers import DatasetError
 from forewarn.features.snapshots import (
     ID_COLUMNS,
@@ -344,11 +344,14 @@ def night_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | 
 
 
 def _require_columns(dataset: Dataset, exp: ExperimentConfig) -> None:
-    missing = absent_columns(dataset.telemetry.collect_schema().names(), exp.features)
+    names = dataset.telemetry.collect_schema().names()
+    missing = absent_columns(names, exp.features, dataset.text_columns)
     if missing:
         files = ", ".join(dataset.files.get("telemetry", ())) or dataset.url
+        words = [c for c in missing if c in dataset.text_columns]
+        text = f" (column {', '.join(words)} holds text, not numbers)" if words else ""
         raise DatasetError(
-            f"table 'telemetry' ({files}) has no column {', '.join(missing)}, which the "
+            f"table 'telemetry' ({files}) has no column {', '.join(missing)}{text}, which the "
             f"champion model reads (its [features] sensors / regime_column). Add the "
             f"column(s) to the extract, or train a model without them."
         )
@@ -415,7 +418,8 @@ def score_night(
         snapshot = scoring_snapshot(
             dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features
         )
-        stats = reading_stats(dataset.telemetry, as_of, longest_window(exp))
+        sensors = resolve_sensors(dataset.telemetry, exp.features)
+        stats = reading_stats(dataset.telemetry, as_of, longest_window(exp), sensors)
     rules = ScoringRules.from_config(exp.risk_list, longest_window(exp))
     scores = score_snapshot(snapshot, stats, models, scored_at, rules)
     path = ScoreStore(settings.scores_dir).write_night(scores)

@@ -145,6 +145,7 @@ def _write_xlsx(table: pl.DataFrame, path: Path) -> Path | None:
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     except ImportError:  # optional: the CSV carries the same table
         return None
     book = Workbook(write_only=True)
@@ -153,6 +154,8 @@ def _write_xlsx(table: pl.DataFrame, path: Path) -> Path | None:
     for row in table.iter_rows():
         cells = []
         for value in row:
+            if isinstance(value, str):  # XLSX cannot hold control characters: show them
+                value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never let openpyxl turn "=..." text into a formula
