@@ -6,6 +6,7 @@ a quality gate failed (e.g. too many rejected rows), 2 bad input or configuratio
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +88,10 @@ def _root(ctx: typer.Context, home: HomeOption = None) -> None:
             )
             raise typer.Exit(2)
     prepare_environment(settings)
+    if not os.environ.get("PREFECT_API_URL"):  # Prefect would start its ephemeral server
+        from forewarn.flows.ephemeral import install
+
+        install(Path(os.environ["PREFECT_HOME"]))
     ctx.obj = settings
 
 
@@ -107,6 +112,19 @@ def register() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A damaged store (the score store's or the registry's files) is reported as one
+    clear error with its ``hint``, exit 2, whichever command met it: never a traceback.
+    """
     register()
-    app()
+    try:
+        app()
+    except Exception as exc:
+        hint = getattr(exc, "hint", None)
+        if not isinstance(exc, ValueError | LookupError | RuntimeError) or not hint:
+            raise
+        from forewarn.flows import console
+
+        console.fail(str(exc).removesuffix(f"; {hint}"), hint)
+        raise SystemExit(2) from exc

@@ -328,7 +328,8 @@ def demo(
     epilog=(
         "Example: [bold]forewarn serve --port 8765[/]  then open http://127.0.0.1:8765\n\n"
         "Read-only: tonight's list, history and asset detail from the score store. It binds "
-        "to 127.0.0.1; there is no login, so expose it only behind your own proxy."
+        "to 127.0.0.1 and answers only loopback host names; there is no login, so expose it "
+        "only behind your own proxy (--allow-host NAME)."
     )
 )
 def serve(
@@ -336,15 +337,25 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
     config: ExperimentOption = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Host name to answer besides loopback (a proxy's); repeatable."),
+    ] = None,
 ) -> None:
     """Serve the planners' risk list as a small read-only web page."""
+    from forewarn.serving.web import listen
     from forewarn.serving.web import serve as serve_app
 
     settings = settings_of(ctx)
     try:
         rules = load_experiment(config).risk_list
-    except ConfigError as exc:
-        console.fail(str(exc))
+        sock = listen(host, port)
+    except (ConfigError, OSError) as exc:
+        hint = None if isinstance(exc, ConfigError) else "stop what uses it or pick --port"
+        console.fail(str(exc), hint)
         raise typer.Exit(2) from exc
     console.console.print(f"serving {settings.scores_dir} on http://{host}:{port} (Ctrl+C stops)")
-    serve_app(settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules)
+    serve_app(
+        settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules,
+        allow_hosts=allow_host or (), sock=sock,
+    )  # fmt: skip

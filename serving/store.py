@@ -32,6 +32,40 @@ from forewarn.serving.schema import (
 )
 
 _COLUMN_LIST = ", ".join(c.name for c in COLUMNS)
+# What DuckDB says of a damaged file (truncated, overwritten, a bad block); a lock held
+# by another program or a full disk is not damage and keeps its own error.
+_DAMAGE_SIGNS = (
+    "corrupt database file",
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "checksum",
+    "serialization error",
+    "internal error",
+)
+
+
+class StoreDamagedError(ValueError):
+    """The store's database file cannot be read: say which file and what to do.
+
+    A ``ValueError``: like bad input, a retry cannot fix it (the CLI exits 2).
+    """
+
+    def __init__(self, db_path: Path, detail: str) -> None:
+        exports = db_path.parent / "scores"
+        self.hint = (
+            f"restore {db_path} from a backup, or move it aside (the next `forewarn score` "
+            f"starts a new store) and re-score the nights you need; each night's scores "
+            f"are also kept as Parquet under {exports}"
+        )
+        super().__init__(f"the score store {db_path} is damaged ({detail}); {self.hint}")
+
+
+def damaged(db_path: Path, exc: BaseException) -> StoreDamagedError | None:
+    """The clear error for ``exc`` if it says the database file is damaged, else None."""
+    text = str(exc)
+    if not isinstance(exc, duckdb.Error) or not any(s in text.lower() for s in _DAMAGE_SIGNS):
+        return None
+    return StoreDamagedError(db_path, text.splitlines()[0][:200])
 
 
 def _create_table_sql() -> str:
@@ -205,12 +239,17 @@ class ScoreStore:
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         with locked(self.lock_path, exclusive=write, timeout_s=self.lock_timeout_s):
-            con = duckdb.connect(str(self.db_path), read_only=not write)
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=not write)
+            except duckdb.Error as exc:
+                raise damaged(self.db_path, exc) or exc from exc
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 if write:
                     _ensure_schema(con)
                 yield con
+            except duckdb.Error as exc:
+                raise damaged(self.db_path, exc) or exc from exc
             finally:
                 con.close()
 
