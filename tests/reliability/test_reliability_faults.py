@@ -221,7 +221,8 @@ def test_a_read_only_workspace_is_a_clear_error_and_stays_readable(
         with pytest.raises(StepFailedError) as info:  # a flow started anyway stops at once
             score(trained, home)
         listing = CliRunner().invoke(app, ["--home", str(home), "models"])  # reads still work
-        page = TestClient(create_app(home / "scores", home / "reports")).get("/api/nights")
+        web = create_app(home / "scores", home / "reports")
+        page = TestClient(web, base_url="http://127.0.0.1").get("/api/nights")
     finally:
         subprocess.run([*thaw, str(home)], check=True)
     output = " ".join(refused.output.split())
