@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -111,6 +112,26 @@ def register() -> None:
     )
 
 
+def release(exc: BaseException) -> None:
+    """Drop the tracebacks of an error the CLI has reported (and of its causes).
+
+    A traceback keeps its frames, and so the modules of the code that failed, alive to
+    interpreter exit, where DuckDB's bindings then print ~50 lines of "nanobind: leaked"
+    noise under the one clear message (a full disk, a damaged store).
+    """
+    stack: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if err.__traceback__ is not None:
+            traceback.clear_frames(err.__traceback__)
+            err.__traceback__ = None
+        stack += [err.__cause__, err.__context__, getattr(err, "error", None)]
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -127,4 +148,5 @@ def main() -> None:
         from forewarn.flows import console
 
         console.fail(str(exc).removesuffix(f"; {hint}"), hint)
-        raise SystemExit(2) from exc
+        release(exc)
+        raise SystemExit(2) from None

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from forewarn.flows import console
-from forewarn.flows.cli import app, parse_time, settings_of
+from forewarn.flows.cli import app, parse_time, release, settings_of
 from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
 
@@ -87,7 +87,9 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
                 "then re-run (nothing was half-written; re-runs are idempotent)"
             )
         console.fail(str(exc), hint)
-        raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
+        code = 2 if isinstance(exc.error, ValueError | LookupError) else 1
+        release(exc)
+        raise typer.Exit(code) from None
     raise exc
 
 

@@ -15,6 +15,7 @@ from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import champion_experiment, claim_night, night_since
 from forewarn.flows.tasks import run_step, score_night, write_report
 from forewarn.flows.training import validated
+from forewarn.serving.store import ScoreStore
 
 
 @flow(
@@ -47,6 +48,7 @@ def scoring_flow(
     exp = run_step("load experiment config", load_experiment, experiment)
     exp = run_step("load the champion's config", champion_experiment, exp, settings)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
+        run_step("check the score store", ScoreStore(settings.scores_dir).check)
         since = run_step("validate data", night_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)
         inputs = run_step(
