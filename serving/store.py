@@ -264,14 +264,14 @@ class ScoreStore:
             try:
                 con = duckdb.connect(str(self.db_path), read_only=not write)
             except duckdb.Error as exc:
-                raise _clear(self.db_path, exc)
+                raise _clear(self.db_path, exc) from None
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 if write:
                     _ensure_schema(con)
                 yield con
             except duckdb.Error as exc:
-                raise _clear(self.db_path, exc)
+                raise _clear(self.db_path, exc) from None
             finally:
                 con.close()
 
