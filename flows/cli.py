@@ -88,12 +88,26 @@ def _root(ctx: typer.Context, home: HomeOption = None) -> None:
                 "free space or fix its permissions, or pass --home / FOREWARN_HOME",
             )
             raise typer.Exit(2)
+    _check_registry(settings, write=ctx.invoked_subcommand not in READ_ONLY_COMMANDS)
     prepare_environment(settings)
     if not os.environ.get("PREFECT_API_URL"):  # Prefect would start its ephemeral server
         from forewarn.flows.ephemeral import install
 
         install(Path(os.environ["PREFECT_HOME"]))
     ctx.obj = settings
+
+
+def _check_registry(settings: Settings, *, write: bool) -> None:
+    """A locked or damaged local MLflow store fails in seconds, before Prefect starts."""
+    from forewarn.models.registry_sqlite import RegistryDamagedError, check_local_store
+
+    try:
+        check_local_store(settings.tracking_uri, write=write)
+    except RegistryDamagedError as exc:
+        from forewarn.flows import console
+
+        console.fail(str(exc).removesuffix(f"; {exc.hint}"), exc.hint)
+        raise typer.Exit(2) from None
 
 
 def settings_of(ctx: typer.Context) -> Settings:

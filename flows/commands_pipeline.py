@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -66,14 +67,24 @@ def config_show(
     typer.echo(exp.model_dump_json(indent=2))
 
 
-def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
+def where_full(error: BaseException, home: Path | None) -> str:
+    """The file that could not be written, else the workspace, with its free space."""
+    place = Path(getattr(error, "filename", None) or home or ".")
+    probe = next((p for p in (place, *place.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(probe).free
+    return f"{place} ({free / 1e6:,.1f} MB free)"
+
+
+def _fail_on(
+    exc: Exception, training_data_hint: str | None = None, home: Path | None = None
+) -> None:
     """Print a failed flow's error (it names the step) and exit non-zero.
 
     ``training_data_hint`` replaces the hint when training refused its data (a
     ``ValueError`` from the training step: no failures to learn from, a calibration
     window without any), for callers that know what the user can change.
     """
-    from forewarn.flows.tasks import StepFailedError
+    from forewarn.flows.tasks import StepFailedError, disk_full
 
     if isinstance(exc, StepFailedError):
         hint = None
@@ -81,6 +92,11 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
             hint = training_data_hint
         elif "run `forewarn train` first" in str(exc):
             hint = "train a model first: forewarn train --data DATA"
+        elif disk_full(exc.error):
+            hint = (
+                f"the disk holding {where_full(exc.error, home)} is full: free space there, "
+                "then re-run (nothing was half-written; re-runs are idempotent)"
+            )
         elif isinstance(exc.error, OSError) and exc.error.errno in _WORKSPACE_ERRNOS:
             hint = (
                 "the workspace is full or not writable: free space or fix its permissions, "
@@ -234,7 +250,7 @@ def score(
             batch_assets=batch_assets,
         )
     except Exception as exc:
-        _fail_on(exc)
+        _fail_on(exc, home=settings.home)
         return
     console.print_scoring(out)
     if out["assets"] and out.get("status", {}).get("unscorable", 0) == out["assets"]:
@@ -285,7 +301,7 @@ def models(ctx: typer.Context) -> None:
         found = list_models(settings.tracking_uri)
     except RuntimeError as exc:  # the registry is down: say so, not "no models"
         console.fail(str(exc))
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if isinstance(exc, ValueError) else 1) from exc
     console.print_models(found, settings.tracking_uri)
 
 

@@ -180,6 +180,15 @@ class ScoreStore:
         _fsync_dir(final.parent)
         return final
 
+    def delete_night(self, as_of: datetime) -> None:
+        """Remove one night's rows and its Parquet export (undoing an incomplete run)."""
+        final = self.parquet_path(as_of)
+        with self._connect(write=True) as con:
+            con.execute("DELETE FROM scores WHERE as_of = $1", [to_utc(as_of)])
+            final.unlink(missing_ok=True)
+        with suppress(OSError):
+            final.parent.rmdir()
+
     def check(self) -> None:
         """Read every stored value once, so a damaged file fails a run before its work.
 
