@@ -47,9 +47,10 @@ def pid_dir(prefect_home: Path) -> Path:
 
 def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("replace")
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace")
 
 
 def _orphaned(entry: dict[str, Any]) -> bool:
@@ -94,10 +95,11 @@ def reap_orphans(folder: Path, grace_s: float = 5.0) -> list[int]:
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             continue
+        pid = int(entry["pid"])
         if _orphaned(entry):
-            _end(int(entry["pid"]), grace_s)
-            ended.append(int(entry["pid"]))
-        if start_time(int(entry["pid"])) is None or int(entry["pid"]) in ended:
+            _end(pid, grace_s)
+            ended.append(pid)
+        if pid in ended or start_time(pid) != entry.get("start"):  # ended, gone or recycled
             path.unlink(missing_ok=True)
     return ended
 
