@@ -11,6 +11,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 from mlflow import MlflowClient
@@ -109,7 +110,8 @@ def rebased(client: MlflowClient, tracking_uri: str, uri: str) -> str:
     theirs in ``artifacts/`` beside the database (``artifact_uri``); after the folder
     is moved those paths point nowhere, and in a copy they point at the *original's*
     files. A location under such a default folder is read from the current one; one the
-    user chose (``s3://``, a shared folder) is left as it is.
+    user chose (``s3://``, a shared folder) is left as it is, and so is a location
+    whose files exist only at the recorded place (logged after the move).
     """
     here = artifact_uri(tracking_uri, None)
     if here is None or not uri.startswith("file:") or uri.startswith(here + "/"):
@@ -117,8 +119,17 @@ def rebased(client: MlflowClient, tracking_uri: str, uri: str) -> str:
     for exp in client.search_experiments(view_type=3):  # ViewType.ALL
         root = str(exp.artifact_location).rstrip("/")
         if root.startswith("file:") and root.endswith("/artifacts") and uri.startswith(root + "/"):
-            return here + uri[len(root) :]
+            moved = here + uri[len(root) :]
+            # Runs logged after the move still write under the recorded root (MLflow keeps
+            # the experiment's location): those files are only there.
+            if Path(_local(moved)).exists() or not Path(_local(uri)).exists():
+                return moved
+            return uri
     return uri
+
+
+def _local(uri: str) -> str:
+    return unquote(uri.removeprefix("file://"))
 
 
 def experiment_id_for(client: MlflowClient, name: str, artifact_uri: str | None) -> str:
