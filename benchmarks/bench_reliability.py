@@ -45,7 +45,7 @@ PY = [sys.executable, "-m", "forewarn.flows"]
 
 def run(home: Path, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, float]:
     start = time.monotonic()
-    proc = subprocess.run(
+    proc = subprocess.run(  # nosec B603  # our interpreter and arguments
         [*PY, "--home", str(home), *argv],
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         capture_output=True,
@@ -85,7 +85,7 @@ def orphans_after(home: Path, fleet: str, as_of: str, sig: signal.Signals) -> tu
     """(server processes alive 10 s after killing a running score, seconds stdout stayed open)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["FOREWARN_FAULT"] = "before:score the fleet=hang"
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603  # our interpreter and arguments
         [*PY, "--home", str(home), "score", "--data", fleet, "--as-of", as_of],
         env=env,
         stdout=subprocess.PIPE,
@@ -174,7 +174,7 @@ def load_check(home: Path, requests: int, clients: int) -> dict[str, float]:
         log = Path(tmp) / "serve.log"
         port = free_port()
         with log.open("wb") as out:
-            server = subprocess.Popen(
+            server = subprocess.Popen(  # nosec B603  # our interpreter and arguments
                 [*PY, "--home", str(home), "serve", "--port", str(port)], stdout=out, stderr=out
             )
         base = f"http://127.0.0.1:{port}"
