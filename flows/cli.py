@@ -6,7 +6,9 @@ a quality gate failed (e.g. too many rejected rows), 2 bad input or configuratio
 
 from __future__ import annotations
 
+import os
 import tempfile
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -97,8 +99,26 @@ def _root(ctx: typer.Context, home: HomeOption = None) -> None:
                 "free space or fix its permissions, or pass --home / FOREWARN_HOME",
             )
             raise typer.Exit(2)
+    _check_registry(settings, write=ctx.invoked_subcommand not in READ_ONLY_COMMANDS)
     prepare_environment(settings)
+    if not os.environ.get("PREFECT_API_URL"):  # Prefect would start its ephemeral server
+        from forewarn.flows.ephemeral import install
+
+        install(Path(os.environ["PREFECT_HOME"]))
     ctx.obj = settings
+
+
+def _check_registry(settings: Settings, *, write: bool) -> None:
+    """A locked or damaged local MLflow store fails in seconds, before Prefect starts."""
+    from forewarn.models.registry_sqlite import RegistryDamagedError, check_local_store
+
+    try:
+        check_local_store(settings.tracking_uri, write=write)
+    except RegistryDamagedError as exc:
+        from forewarn.flows import console
+
+        console.fail(str(exc).removesuffix(f"; {exc.hint}"), exc.hint)
+        raise typer.Exit(2) from None
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -119,7 +139,41 @@ def register() -> None:
     )
 
 
+def release(exc: BaseException) -> None:
+    """Drop the tracebacks of an error the CLI has reported (and of its causes).
+
+    A traceback keeps its frames, and so the modules of the code that failed, alive to
+    interpreter exit, where DuckDB's bindings then print ~50 lines of "nanobind: leaked"
+    noise under the one clear message (a full disk, a damaged store).
+    """
+    stack: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if err.__traceback__ is not None:
+            traceback.clear_frames(err.__traceback__)
+            err.__traceback__ = None
+        stack += [err.__cause__, err.__context__, getattr(err, "error", None)]
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A damaged store (the score store's or the registry's files) is reported as one
+    clear error with its ``hint``, exit 2, whichever command met it: never a traceback.
+    """
     register()
-    app()
+    try:
+        app()
+    except Exception as exc:
+        hint = getattr(exc, "hint", None)
+        if not isinstance(exc, ValueError | LookupError | RuntimeError) or not hint:
+            raise
+        from forewarn.flows import console
+
+        console.fail(str(exc).removesuffix(f"; {hint}"), hint)
+        release(exc)
+        raise SystemExit(2) from None

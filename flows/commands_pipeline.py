@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from forewarn.flows import console
-from forewarn.flows.cli import app, parse_time, settings_of
+from forewarn.flows.cli import app, parse_time, release, settings_of
 from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
 from forewarn.flows.gates import QualityGateError
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
@@ -71,14 +72,24 @@ def config_show(
     typer.echo(exp.model_dump_json(indent=2))
 
 
-def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
+def where_full(error: BaseException, home: Path | None) -> str:
+    """The file that could not be written, else the workspace, with its free space."""
+    place = Path(getattr(error, "filename", None) or home or ".")
+    probe = next((p for p in (place, *place.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(probe).free
+    return f"{place} ({free / 1e6:,.1f} MB free)"
+
+
+def _fail_on(
+    exc: Exception, training_data_hint: str | None = None, home: Path | None = None
+) -> None:
     """Print a failed flow's error (it names the step) and exit non-zero.
 
     ``training_data_hint`` replaces the hint when training refused its data (a
     ``ValueError`` from the training step: no failures to learn from, a calibration
     window without any), for callers that know what the user can change.
     """
-    from forewarn.flows.tasks import StepFailedError
+    from forewarn.flows.tasks import StepFailedError, disk_full
 
     if isinstance(exc, StepFailedError):
         hint = None
@@ -86,6 +97,11 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
             hint = training_data_hint
         elif "run `forewarn train` first" in str(exc):
             hint = "train a model first: forewarn train --data DATA"
+        elif disk_full(exc.error):
+            hint = (
+                f"the disk holding {where_full(exc.error, home)} is full: free space there, "
+                "then re-run (nothing was half-written; re-runs are idempotent)"
+            )
         elif isinstance(exc.error, OSError) and exc.error.errno in _WORKSPACE_ERRNOS:
             hint = (
                 "the workspace is full or not writable: free space or fix its permissions, "
@@ -93,8 +109,11 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
             )
         console.fail(str(exc), hint)
         if isinstance(exc.error, QualityGateError):  # e.g. too many rejects: as `validate`
-            raise typer.Exit(1) from exc
-        raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
+            code = 1
+        else:
+            code = 2 if isinstance(exc.error, ValueError | LookupError) else 1
+        release(exc)
+        raise typer.Exit(code) from None
     raise exc
 
 
@@ -306,7 +325,7 @@ def score(
             prepared=prepared,
         )
     except Exception as exc:
-        _fail_on(exc)
+        _fail_on(exc, home=settings.home)
         return
     console.print_scoring(out)
     if out["assets"] and out.get("status", {}).get("unscorable", 0) == out["assets"]:
@@ -357,7 +376,7 @@ def models(ctx: typer.Context) -> None:
         found = list_models(settings.tracking_uri)
     except RuntimeError as exc:  # the registry is down: say so, not "no models"
         console.fail(str(exc))
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if isinstance(exc, ValueError) else 1) from exc
     console.print_models(found, settings.tracking_uri)
 
 
@@ -402,7 +421,8 @@ def demo(
     epilog=(
         "Example: [bold]forewarn serve --port 8765[/]  then open http://127.0.0.1:8765\n\n"
         "Read-only: tonight's list, history and asset detail from the score store. It binds "
-        "to 127.0.0.1; there is no login, so expose it only behind your own proxy."
+        "to 127.0.0.1 and answers only loopback host names; there is no login, so expose it "
+        "only behind your own proxy (--allow-host NAME)."
     )
 )
 def serve(
@@ -410,15 +430,25 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
     config: ExperimentOption = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Host name to answer besides loopback (a proxy's); repeatable."),
+    ] = None,
 ) -> None:
     """Serve the planners' risk list as a small read-only web page."""
+    from forewarn.serving.web import listen
     from forewarn.serving.web import serve as serve_app
 
     settings = settings_of(ctx)
     try:
         rules = load_experiment(config).risk_list
-    except ConfigError as exc:
-        console.fail(str(exc))
+        sock = listen(host, port)
+    except (ConfigError, OSError) as exc:
+        hint = None if isinstance(exc, ConfigError) else "stop what uses it or pick --port"
+        console.fail(str(exc), hint)
         raise typer.Exit(2) from exc
     console.console.print(f"serving {settings.scores_dir} on http://{host}:{port} (Ctrl+C stops)")
-    serve_app(settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules)
+    serve_app(
+        settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules,
+        allow_hosts=allow_host or (), sock=sock,
+    )  # fmt: skip

@@ -12,10 +12,12 @@ from prefect import flow
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.prepare import PreparedRun
+from forewarn.flows.night_undo import NightUndo
 from forewarn.flows.settings import load_settings
-from forewarn.flows.steps import champion_experiment, claim_night, night_since
-from forewarn.flows.tasks import run_step, score_night, write_report
+from forewarn.flows.steps import champion_experiment, check_champion, claim_night, night_since
+from forewarn.flows.tasks import StepFailedError, run_step, score_night, write_report
 from forewarn.flows.training import validated
+from forewarn.serving.store import ScoreStore
 
 
 @flow(
@@ -53,20 +55,37 @@ def scoring_flow(
     else:
         exp = run_step("load experiment config", load_experiment, experiment)
         exp = run_step("load the champion's config", champion_experiment, exp, settings)
+    run_step("check the champion's files", check_champion, exp, settings)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
+        run_step("check the score store", ScoreStore(settings.scores_dir).check)
         since = run_step("validate data", night_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)
         inputs = run_step(
             "build tonight's features", night_inputs, data, as_of, exp, settings, since
         )
         now = datetime.now(UTC)
-        scored = run_step(
-            "score the fleet", score_night, data, as_of, exp, settings, now, None, inputs
-        )
-        if inputs is not None:  # the store and monitoring keep what the night needs
-            shutil.rmtree(Path(inputs["snapshot"]).parent, ignore_errors=True)
-        if report:
-            scored["report"] = run_step(
-                "write risk list and report", write_report, data, as_of, exp, settings
+        undo = NightUndo.begin(settings, as_of, now)
+        try:
+            scored = run_step(
+                "score the fleet", score_night, data, as_of, exp, settings, now, None, inputs
             )
+            if report:
+                scored["report"] = run_step(
+                    "write risk list and report", write_report, data, as_of, exp, settings
+                )
+        except StepFailedError as exc:
+            _undo(undo, exc)
+            raise
+        finally:
+            if inputs is not None:  # the store and monitoring keep what the night needs
+                shutil.rmtree(Path(inputs["snapshot"]).parent, ignore_errors=True)
     return scored
+
+
+def _undo(undo: NightUndo, exc: StepFailedError) -> None:
+    """Undo tonight after a failed step and add what was done to the error's message."""
+    try:
+        done = undo.undo()
+    except Exception as again:  # a disk still full: say so, the re-run fixes it
+        done = f"undoing tonight failed too ({again}); re-run once the cause is fixed"
+    exc.args = (f"{exc.args[0]}; {done}",)

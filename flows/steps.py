@@ -314,6 +314,14 @@ def logged_labels(labels: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in labels.items() if k != "rul_cap"}
 
 
+def check_champion(exp: ExperimentConfig, settings: Settings) -> None:
+    """The champion's files are whole (seconds), before tonight's features are built."""
+    from forewarn.models.registry import check_champion_files  # heavy (mlflow)
+
+    names = (exp.model.risk_model_name, exp.model.rul_model_name)
+    check_champion_files(settings.tracking_uri, names)
+
+
 def scoring_since(
     url: str, as_of: datetime, exp: ExperimentConfig, *, champion_reads: bool = False
 ) -> datetime | None:

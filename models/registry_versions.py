@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import LoggedModel
 from mlflow.exceptions import MlflowException
 
-from forewarn.models.bundle import find_bundle, load_bundle
+from forewarn.models.bundle import BundleDamagedError, find_bundle, load_bundle, verify_bundle
 from forewarn.models.champion import ChampionModels
 from forewarn.models.promotion import PromotionDecision, decide
-from forewarn.models.registry_store import client_for, is_missing, unavailable
+from forewarn.models.registry_store import (
+    RegistryDamagedError,
+    client_for,
+    is_missing,
+    rebased,
+    unavailable,
+)
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import RulModel
 from forewarn.models.training import TrainingResult
@@ -64,10 +72,30 @@ def register(
     return str(version)
 
 
+def check_champion_files(tracking_uri: str, names: tuple[str, ...], alias: str = CHAMPION) -> None:
+    """Fail in seconds when the champion's files are missing, truncated or garbled,
+    before a night builds its features (models without the alias are skipped: the
+    scoring step says "train first").
+
+    Raises:
+        RegistryDamagedError: naming the model, its version, the folder and what to do.
+    """
+    client = client_for(tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="forewarn-check-") as tmp:
+        for name in names:
+            _download(client, tracking_uri, name, alias, Path(tmp) / name, load=verify_bundle)
+
+
 def _download(
-    client: MlflowClient, tracking_uri: str, name: str, alias: str, dst: Path
-) -> tuple[RiskModel | RulModel, str] | None:
-    """The bundle behind ``name@alias``, or ``None`` if the alias does not exist."""
+    client: MlflowClient,
+    tracking_uri: str,
+    name: str,
+    alias: str,
+    dst: Path,
+    load: Callable[[Path], Any] = load_bundle,
+) -> tuple[Any, str] | None:
+    """The bundle behind ``name@alias`` (``load``ed), or ``None`` if the alias does not
+    exist."""
     try:
         version = str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException as exc:
@@ -79,12 +107,28 @@ def _download(
         raise unavailable(tracking_uri, exc) from exc
     # Resolve the storage location with our own client: MLflow's ``models:/`` artifact
     # repository looks the version up through the process-global registry URI.
-    source = client.get_model_version_download_uri(name, version)
+    recorded = client.get_model_version_download_uri(name, version)
+    source = rebased(client, tracking_uri, recorded)
     dst.mkdir(parents=True, exist_ok=True)
-    path = mlflow.artifacts.download_artifacts(
-        artifact_uri=source, dst_path=str(dst), tracking_uri=tracking_uri
+    local = source.removeprefix("file://") if source.startswith("file:///") else None
+    what = f"the files of model {name!r} version {version} ({alias}) at {local or source}"
+    path = ""
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=source, dst_path=str(dst), tracking_uri=tracking_uri
+        )
+        return load(find_bundle(Path(path))), version
+    except BundleDamagedError as exc:  # name the stored file, not the download's copy
+        problem = f"{what} are damaged: {str(exc).replace(str(path), local or '…')}"
+    except (MlflowException, OSError) as exc:
+        problem = f"{what} cannot be read ({str(exc).splitlines()[0][:200]})"
+    except ValueError as exc:  # no bundle in the folder
+        problem = f"{what} hold no model bundle ({exc})"
+    raise RegistryDamagedError(
+        problem,
+        "restore that folder from a backup, retrain (`forewarn train`), or point the alias "
+        "at another version; `forewarn models` lists them",
     )
-    return load_bundle(find_bundle(Path(path))), version
 
 
 def promote_if_better(
@@ -96,7 +140,10 @@ def promote_if_better(
     result: TrainingResult,
     folder: Path,
 ) -> PromotionDecision:
-    current = _download(client, tracking_uri, name, CHAMPION, folder / f"champion_{task}")
+    try:
+        current = _download(client, tracking_uri, name, CHAMPION, folder / f"champion_{task}")
+    except RegistryDamagedError:
+        current = None  # a champion whose files are damaged cannot stand against a new one
     champion, champion_version = current if current else (None, None)
     decision = decide(task, result, champion, champion_version)
     if decision.promoted:
@@ -207,6 +254,9 @@ def champion_config(
     client = client_for(tracking_uri)
     try:
         run_id = client.get_model_version_by_alias(name, alias).run_id
+        if not run_id:
+            return None  # registered by hand, without a run
+        run_root = rebased(client, tracking_uri, client.get_run(run_id).info.artifact_uri)
     except MlflowException as exc:
         if is_missing(exc):
             return None
@@ -214,8 +264,7 @@ def champion_config(
     with tempfile.TemporaryDirectory(prefix="forewarn-config-") as tmp:
         try:
             path = mlflow.artifacts.download_artifacts(
-                run_id=run_id,
-                artifact_path="config/experiment.json",
+                artifact_uri=f"{run_root}/config/experiment.json",
                 dst_path=tmp,
                 tracking_uri=tracking_uri,
             )

@@ -32,6 +32,50 @@ from forewarn.serving.schema import (
 )
 
 _COLUMN_LIST = ", ".join(c.name for c in COLUMNS)
+# What DuckDB says of a damaged file (truncated, overwritten, a bad block); a lock held
+# by another program or a full disk is not damage and keeps its own error.
+_DAMAGE_SIGNS = (
+    "corrupt database file",
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "checksum",
+    "serialization error",
+    "internal error",
+)
+
+
+class StoreDamagedError(ValueError):
+    """The store's database file cannot be read: say which file and what to do.
+
+    A ``ValueError``: like bad input, a retry cannot fix it (the CLI exits 2).
+    """
+
+    def __init__(self, db_path: Path, detail: str) -> None:
+        exports = db_path.parent / "scores"
+        self.hint = (
+            f"restore {db_path} from a backup, or move it aside (the next `forewarn score` "
+            f"starts a new store) and re-score the nights you need; each night's scores "
+            f"are also kept as Parquet under {exports}"
+        )
+        super().__init__(f"the score store {db_path} is damaged ({detail}); {self.hint}")
+
+
+def _clear(db_path: Path, exc: duckdb.Error) -> BaseException:
+    found = damaged(db_path, exc)
+    if found is None:
+        return exc
+    # Not chained: a held DuckDB traceback keeps its objects alive to interpreter exit,
+    # where nanobind prints ~50 lines of "leaked" noise under the message.
+    found.__suppress_context__ = True
+    return found
+
+
+def damaged(db_path: Path, exc: BaseException) -> StoreDamagedError | None:
+    """The clear error for ``exc`` if it says the database file is damaged, else None."""
+    text = str(exc)
+    if not isinstance(exc, duckdb.Error) or not any(s in text.lower() for s in _DAMAGE_SIGNS):
+        return None
+    return StoreDamagedError(db_path, text.splitlines()[0][:200])
 
 
 def _create_table_sql() -> str:
@@ -136,6 +180,27 @@ class ScoreStore:
         _fsync_dir(final.parent)
         return final
 
+    def delete_night(self, as_of: datetime) -> None:
+        """Remove one night's rows and its Parquet export (undoing an incomplete run)."""
+        final = self.parquet_path(as_of)
+        with self._connect(write=True) as con:
+            con.execute("DELETE FROM scores WHERE as_of = $1", [to_utc(as_of)])
+            final.unlink(missing_ok=True)
+        with suppress(OSError):
+            final.parent.rmdir()
+
+    def check(self) -> None:
+        """Read every stored value once, so a damaged file fails a run before its work.
+
+        DuckDB checks a block's checksum only when it reads the block; a query of the
+        latest night would pass over a bad block of an old one. About 0.1 s per
+        million stored rows.
+
+        Raises:
+            StoreDamagedError: the database file is truncated or damaged.
+        """
+        self._query("SELECT sum(hash(COLUMNS(*))) FROM scores", [])
+
     def nights(self) -> list[datetime]:
         """All stored nights, oldest first."""
         frame = self._query("SELECT DISTINCT as_of FROM scores ORDER BY as_of", [])
@@ -205,12 +270,17 @@ class ScoreStore:
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         with locked(self.lock_path, exclusive=write, timeout_s=self.lock_timeout_s):
-            con = duckdb.connect(str(self.db_path), read_only=not write)
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=not write)
+            except duckdb.Error as exc:
+                raise _clear(self.db_path, exc) from None
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 if write:
                     _ensure_schema(con)
                 yield con
+            except duckdb.Error as exc:
+                raise _clear(self.db_path, exc) from None
             finally:
                 con.close()
 

@@ -4,32 +4,34 @@ Pages: tonight's list (``/``, any stored night with ``?as_of=``, filters by plan
 and type), one asset's history (``/asset?asset_id=``), the written reports
 (``/reports/<file>``). JSON: ``/api/nights``, ``/api/scores``, ``/api/history``.
 
-Read-only by construction: only GET/HEAD are answered, the store is opened read-only
-for each request, report files are served only from inside the reports folder, every
-value goes through Jinja2 autoescaping, and the pages carry no script at all (filters
-are a plain GET form), with a Content-Security-Policy that forbids any.
+Read-only by construction (``web_guard``): only GET/HEAD are answered, only for the
+``Host`` names it is served as (loopback unless configured: no DNS rebinding), the
+store is opened read-only for each request, report files are served only from inside
+the reports folder, every value goes through Jinja2 autoescaping, and the pages carry
+no script at all (filters are a plain GET form), with a Content-Security-Policy that
+forbids any. A damaged store is a readable error page naming the file and the fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi import FastAPI, Query
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from forewarn.serving import svg
-from forewarn.serving.locking import StoreLockTimeoutError
 from forewarn.serving.render import environment
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import night_key
 from forewarn.serving.store import ScoreStore
 from forewarn.serving.web_data import ListCache, filter_list, jsonable, resolve_night
+from forewarn.serving.web_guard import NotFoundError, allowed_hosts, guard
 
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 )
@@ -38,12 +40,11 @@ FILTERS = ("plant", "line", "asset_type")
 Text = Annotated[str | None, Query(max_length=200)]
 
 
-class NotFoundError(Exception):
-    """A night, asset or file the request named does not exist (answered with 404)."""
-
-
 def create_app(
-    store_path: Path | str, reports_dir: Path | str, config: RiskListConfig | None = None
+    store_path: Path | str,
+    reports_dir: Path | str,
+    config: RiskListConfig | None = None,
+    hosts: frozenset[str] | None = None,
 ) -> FastAPI:
     """Build the read-only app.
 
@@ -52,12 +53,13 @@ def create_app(
         reports_dir: the folder ``report.write_report`` writes into; nothing outside it
             is ever served.
         config: the list rules (the same as the nightly report's, so both agree).
+        hosts: the ``Host`` names answered (``web_guard.allowed_hosts``; default loopback).
     """
     store = ScoreStore(store_path, lock_timeout_s=10)
     reports = Path(reports_dir).resolve()
     lists = ListCache(store, config or RiskListConfig())
     app = FastAPI(title="forewarn risk list", docs_url=None, redoc_url=None, openapi_url=None)
-    _guard(app)
+    guard(app, hosts or allowed_hosts())
 
     def night_or_404(as_of: str | None) -> datetime:
         night = resolve_night(as_of, store.nights())
@@ -174,36 +176,19 @@ def _page(template: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(environment().get_template(template).render(**context))
 
 
-def _guard(app: FastAPI) -> None:
-    """Refuse every method but GET/HEAD, map errors to pages, and add security headers."""
-
-    @app.middleware("http")
-    async def read_only(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.method not in ("GET", "HEAD"):
-            return Response("read-only: GET only\n", status_code=405, headers={"Allow": "GET"})
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return _error(request, 404, str(exc))
-
-    @app.exception_handler(StoreLockTimeoutError)
-    async def busy(request: Request, exc: StoreLockTimeoutError) -> Response:
-        return _error(request, 503, "the score store is being written; try again shortly")
-
-
-def _error(request: Request, status: int, message: str) -> Response:
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=status)
-    html = environment().get_template("web_error.html.j2").render(status=status, message=message)
-    return HTMLResponse(html, status_code=status)
+def listen(host: str = "127.0.0.1", port: int = 8765) -> socket.socket:
+    """Bind the page's socket before anything says "serving", so a busy port is a clear
+    error (``OSError`` naming the address) instead of uvicorn's exit code 3."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(2048)
+    return sock
 
 
 def serve(
@@ -212,9 +197,18 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     config: RiskListConfig | None = None,
+    allow_hosts: Iterable[str] = (),
+    sock: socket.socket | None = None,
 ) -> None:
-    """Run the page with uvicorn until interrupted (loopback by default: no login exists)."""
+    """Run the page with uvicorn until interrupted (loopback by default: no login exists).
+
+    Args:
+        allow_hosts: ``Host`` names to answer besides loopback and ``host`` (a proxy's).
+        sock: a socket from ``listen`` (default: bind ``host:port`` here).
+    """
     import uvicorn
 
-    app = create_app(store_path, reports_dir, config)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    app = create_app(store_path, reports_dir, config, allowed_hosts(host, allow_hosts))
+    sock = sock or listen(host, port)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[sock])

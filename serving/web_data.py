@@ -34,12 +34,12 @@ def resolve_night(text: str | None, nights: list[datetime]) -> datetime | None:
         return by_key[text]
     try:
         wanted = to_utc(datetime.fromisoformat(text))
-    except ValueError:
+        if len(text) == len("2025-03-10"):
+            same_day = [n for n in nights if n.date() == date.fromisoformat(text)]
+            return same_day[-1] if same_day else None
+        return by_key.get(night_key(wanted))
+    except (ValueError, OverflowError):  # garbage, or an offset past year 1 / 9999
         return None
-    if len(text) == len("2025-03-10"):
-        same_day = [n for n in nights if n.date() == date.fromisoformat(text)]
-        return same_day[-1] if same_day else None
-    return by_key.get(night_key(wanted))
 
 
 def filter_list(ranked: pl.DataFrame, chosen: dict[str, str | None]) -> pl.DataFrame:

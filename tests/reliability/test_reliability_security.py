@@ -21,6 +21,8 @@ from forewarn.serving.web import create_app, serve
 from tests.corpus.datasets import HOSTILE_IDS
 from tests.reliability.workspace import NIGHT, PREV, Trained
 
+LOOPBACK = "http://127.0.0.1"  # the page answers loopback host names only
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ("features", "flows", "models", "serving", "data/synthetic", "benchmarks")
 
@@ -146,7 +148,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     (root / "reports").mkdir()
     (root / "reports" / "report_x.html").write_text("<p>ok</p>")
     (root / "secret.html").write_text("secret")
-    return TestClient(create_app(root / "store", root / "reports"))
+    return TestClient(create_app(root / "store", root / "reports"), base_url=LOOPBACK)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +197,7 @@ def test_hostile_asset_ids_survive_a_nightly_run_as_plain_text(
     scoring_flow(str(fleet), NIGHT, str(trained.config), str(home), 1.0)
     store = ScoreStore(home / "scores")
     assert set(HOSTILE_IDS) <= set(store.night(NIGHT)["asset_id"])
-    client = TestClient(create_app(home / "scores", home / "reports"))
+    client = TestClient(create_app(home / "scores", home / "reports"), base_url=LOOPBACK)
     listing = client.get("/", params={"limit": 1000})
     assert listing.status_code == 200 and '<script>alert("x")</script>' not in listing.text
     for asset in HOSTILE_IDS:
