@@ -103,10 +103,34 @@ def register() -> None:
         commands_monitor,
         commands_ops,
         commands_pipeline,
+        commands_scores,
     )
+
+
+def hoist_home(argv: list[str]) -> list[str]:
+    """Move ``--home X`` / ``--home=X`` given after the subcommand to the front.
+
+    ``--home`` belongs to the root command, yet users type it where the other options
+    are (``forewarn score --home X --data ...``); Click would refuse it there.
+    """
+    args, moved, i = list(argv), [], 0
+    while i < len(args):
+        if args[i] == "--":
+            break
+        if args[i] == "--home" and i + 1 < len(args):
+            moved += args[i : i + 2]
+            del args[i : i + 2]
+            continue
+        if args[i].startswith("--home="):
+            moved.append(args.pop(i))
+            continue
+        i += 1
+    return moved + args
 
 
 def main() -> None:
     """Console-script entry point."""
+    import sys
+
     register()
-    app()
+    app(args=hoist_home(sys.argv[1:]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +10,9 @@ import typer
 
 from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, settings_of
-from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
+from forewarn.flows.experiment import ConfigError, ExperimentConfig, load_experiment, schema_json
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
+from forewarn.flows.settings import Settings
 
 ExperimentOption = Annotated[
     str | None,
@@ -196,15 +196,22 @@ def train(
 @app.command(
     epilog=(
         "Example: [bold]forewarn score --data tonight/ --as-of 2025-08-28[/]\n\n"
-        "Idempotent per --as-of: a re-run replaces that night's scores."
+        "Idempotent per --as-of: a re-run replaces that night's scores. A night past the "
+        "data's newest reading plus the stale limit is refused unless --force; "
+        "`forewarn scores delete --night N` removes a night stored by mistake. Without -c "
+        "the risk-list rules are the ones saved with the champion."
     )
 )
 def score(
     ctx: typer.Context,
     data: DataOption,
     as_of: Annotated[
-        str | None, typer.Option(help="Scoring time (UTC).", show_default="today 00:00 UTC")
+        str | None,
+        typer.Option(help="Scoring time (UTC).", show_default="the last night the data covers"),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Score an --as-of past the data's newest reading.")
+    ] = False,
     config: ExperimentOption = None,
     report: Annotated[bool, typer.Option(help="Also write the risk list and report.")] = True,
     max_reject_share: MaxRejectOption = None,
@@ -216,9 +223,7 @@ def score(
     from forewarn.flows.scoring import scoring_flow
 
     settings = settings_of(ctx)
-    when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    when = parse_time(as_of, "--as-of")
     try:
         out = scoring_flow(
             data,
@@ -230,6 +235,7 @@ def score(
             runner=runner and runner.value,
             dask_address=dask_address,
             batch_assets=batch_assets,
+            force=force,
         )
     except Exception as exc:
         _fail_on(exc)
@@ -265,7 +271,7 @@ def report(
         console.fail("the score store is empty", "run `forewarn score --data DATA` first")
         raise typer.Exit(2)
     try:
-        paths = write_night_report(data, when, load_experiment(config), settings)
+        paths = write_night_report(data, when, list_experiment(config, settings), settings)
     except (LookupError, ConfigError) as exc:
         console.fail(str(exc))
         raise typer.Exit(2) from exc
@@ -342,9 +348,38 @@ def serve(
 
     settings = settings_of(ctx)
     try:
-        rules = load_experiment(config).risk_list
+        exp = list_experiment(config, settings)
     except ConfigError as exc:
         console.fail(str(exc))
         raise typer.Exit(2) from exc
     console.console.print(f"serving {settings.scores_dir} on http://{host}:{port} (Ctrl+C stops)")
-    serve_app(settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules)
+    serve_app(
+        settings.scores_dir,
+        settings.reports_dir,
+        host=host,
+        port=port,
+        config=exp.risk_list,
+        rul_cap_hours=exp.model.rul_cap_hours(),
+    )
+
+
+def list_experiment(config: str | None, settings: Settings) -> ExperimentConfig:
+    """The experiment whose list rules a report or the page applies.
+
+    ``-c`` given: that file's. Otherwise the champion's saved rules (the ones `score`
+    used), falling back to the default experiment when no champion can be read.
+    """
+    exp = load_experiment(config)
+    local_db = settings.home / "mlflow" / "mlflow.db"
+    if config is not None or (not settings.mlflow_tracking_uri and not local_db.exists()):
+        return exp  # nothing trained here yet: no champion rules to read
+    from forewarn.flows.steps import champion_experiment
+
+    try:
+        return champion_experiment(exp, settings, list_rules=True)
+    except Exception as exc:  # the registry is down or unreadable: say so, use the defaults
+        console.console.print(
+            f"[yellow]note:[/] the champion's list rules could not be read ({exc}); "
+            "using the default experiment's (pass -c to choose)"
+        )
+        return exp

@@ -11,6 +11,7 @@ from prefect import flow
 
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
+from forewarn.flows.nights import pick_night
 from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import champion_experiment, claim_night, night_since
 from forewarn.flows.tasks import run_step, score_night, write_report
@@ -25,7 +26,7 @@ from forewarn.flows.training import validated
 )
 def scoring_flow(
     data: str,
-    as_of: datetime,
+    as_of: datetime | None,
     experiment: str | None = None,
     home: str | None = None,
     max_reject_share: float | None = None,
@@ -33,6 +34,7 @@ def scoring_flow(
     runner: str | None = None,
     dask_address: str | None = None,
     batch_assets: int | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` and write that night's risk list and report.
 
@@ -40,12 +42,27 @@ def scoring_flow(
     second run while one is scoring the same night fails at once ("claim the night").
     A fleet bigger than one feature batch is built in batches first (``flows.batched``;
     ``runner``, ``dask_address`` and ``batch_assets`` override the settings).
+
+    ``as_of`` None scores the last night the data covers; a night past the data's newest
+    reading plus the stale limit is refused (``NightOutOfRangeError``) unless ``force``.
+    Without an ``experiment`` the risk-list rules are the champion's (saved at training).
     """
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
     exp = run_step("load experiment config", load_experiment, experiment)
-    exp = run_step("load the champion's config", champion_experiment, exp, settings)
+    exp = run_step(
+        "load the champion's config", champion_experiment, exp, settings, experiment is None
+    )
+    as_of = run_step(
+        "choose the night",
+        pick_night,
+        data,
+        as_of,
+        exp.features.snapshot_every,
+        exp.risk_list.stale_after_hours,
+        force,
+    )
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
         since = run_step("validate data", night_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)
