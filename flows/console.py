@@ -173,12 +173,30 @@ def print_training(out: dict, tracking_uri: str) -> None:
         table = headline_table(task, metrics, columns)
         if table.row_count:
             console.print(table)
+    budget = budget_line(metrics)
+    if budget:
+        console.print(budget)
     for task, version in out.get("versions", {}).items():
         verdict = "champion" if out["promoted"].get(task) else "challenger"
         console.print(f"{task}: version {version} → {verdict} ({out['decisions'].get(task)})")
     for note in out.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"MLflow: {tracking_uri}")
+
+
+def budget_line(metrics: dict, model: str = "lightgbm") -> str | None:
+    """The validation budget curve in one line (None when training logged none)."""
+    key = f"risk.{model}."
+    if f"{key}most_catchable_at_budget" not in metrics:
+        return None
+    got = {n: metrics.get(f"{key}caught_at_{n}_per_night", 0) for n in (1, 2, 5, 10)}
+    curve = ", ".join(f"{n} a night {v:.0f}" for n, v in got.items())
+    return (
+        f"budget curve (validation): of {metrics.get(f'{key}events', 0):.0f} failures, "
+        f"inspecting {curve}; the budget ({metrics.get(f'{key}inspections_per_day', 0):.1f} "
+        f"a night, {metrics.get(f'{key}failing_assets_per_day', 0):.1f} machines failing a "
+        f"night) could have caught at most {metrics[f'{key}most_catchable_at_budget']:.0f}"
+    )
 
 
 def print_scoring(out: dict) -> None:

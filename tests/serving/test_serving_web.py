@@ -20,7 +20,7 @@ from forewarn.serving.web import create_app, safe_report_path
 from forewarn.serving.web_data import jsonable, resolve_night
 
 EVIL = '<script>document.title="pwned"</script>'
-CFG = RiskListConfig(budget=0.2)
+CFG = RiskListConfig(budget=0.2, p2_threshold=0.5, p3_threshold=0.2)
 
 
 @pytest.fixture(scope="module")
