@@ -20,6 +20,8 @@ from forewarn.features.validate import parse_ts
 from forewarn.flows.monitoring.paths import MonitoringPaths
 from forewarn.flows.settings import Settings
 from forewarn.serving.schema import night_key
+
+NIGHT_KEY_FORMAT = "%Y-%m-%dT%H%M%SZ"  # as serving.schema.night_key writes it
 from forewarn.serving.store import ScoreStore
 
 
@@ -122,5 +124,5 @@ def night_table(store: ScoreStore) -> pl.DataFrame:
     summary = store.night_summary()
     return summary.with_columns(
         unscorable=pl.col("assets") - pl.col("scored"),
-        key=pl.col("as_of").map_elements(night_key, return_dtype=pl.String),
+        key=pl.col("as_of").dt.strftime(NIGHT_KEY_FORMAT),
     ).sort("as_of", descending=True)
