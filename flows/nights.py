@@ -20,9 +20,9 @@ from forewarn.features.validate import parse_ts
 from forewarn.flows.monitoring.paths import MonitoringPaths
 from forewarn.flows.settings import Settings
 from forewarn.serving.schema import night_key
+from forewarn.serving.store import ScoreStore
 
 NIGHT_KEY_FORMAT = "%Y-%m-%dT%H%M%SZ"  # as serving.schema.night_key writes it
-from forewarn.serving.store import ScoreStore
 
 
 class NightOutOfRangeError(ValueError):
