@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from forewarn.features.durations import parse_duration
-from forewarn.features.readers import locate_tables, scan_table
+from forewarn.features.readers import DatasetError, locate_tables, scan_table
 from forewarn.features.validate import parse_ts
 from forewarn.flows.monitoring.paths import MonitoringPaths
 from forewarn.flows.settings import Settings
@@ -80,7 +80,12 @@ def pick_night(
     """
     if as_of is not None and force:
         return as_of
-    newest = last_reading(url)
+    try:
+        newest = last_reading(url)
+    except DatasetError:
+        if as_of is not None:
+            return as_of  # the validation step names what is wrong with the data
+        raise
     if as_of is None:
         if newest is None:
             raise NightOutOfRangeError(f"{url}: no telemetry reading to choose a night from")
