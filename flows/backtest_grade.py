@@ -19,6 +19,7 @@ from forewarn.features.durations import hours, parse_duration
 from forewarn.features.labels import label_frame
 from forewarn.features.naming import label_columns
 from forewarn.flows.experiment import ExperimentConfig
+from forewarn.models.budget import budget_summary
 from forewarn.models.metrics import (
     at_k_metrics,
     event_leads,
@@ -204,7 +205,22 @@ def totals(frame: pl.DataFrame, failures: pl.DataFrame, exp: ExperimentConfig) -
         "lead_time_hours": lead_h,
         "horizon": exp.labels.horizon,
         "budget": exp.risk_list.budget,
+        **budget_totals(frame, exp),
     }
+
+
+def budget_totals(frame: pl.DataFrame, exp: ExperimentConfig) -> dict:
+    """The budget curve of the period: failures caught at 1/2/5/10 inspections a night,
+    the most the configured budget could have caught, and failing machines per night."""
+    rows = frame.filter(pl.col("p_fail").is_not_null() & ~pl.col("in_downtime"))
+    if rows.is_empty():
+        return {}
+    found = budget_summary(
+        rows, "p_fail", hours(exp.labels.horizon), hours(exp.model.lead_time), exp.risk_list.budget
+    )
+    counts = {k: int(v) for k, v in found.items() if k.startswith(("caught_at_", "most_"))}
+    per_night = {k: round(v, 2) for k, v in found.items() if k.endswith("_per_day")}
+    return counts | per_night
 
 
 def last_graded_night(data_end: datetime, exp: ExperimentConfig) -> datetime:

@@ -35,6 +35,13 @@ TOTAL_LABELS: dict[str, str] = {
     "precision_of_inspections": "share of inspections that found a failing asset",
     "false_alarms_per_asset_month": "false alarms per asset per month",
     "pr_auc": "PR-AUC of p_fail (all graded nights)",
+    "inspections_per_day": "inspections a night the budget allows (mean)",
+    "failing_assets_per_day": "machines failing within the horizon, per night (mean)",
+    "most_catchable_at_budget": "most failures the budget could have caught (perfect ranking)",
+    "caught_at_1_per_night": "failures caught with 1 inspection a night",
+    "caught_at_2_per_night": "failures caught with 2 inspections a night",
+    "caught_at_5_per_night": "failures caught with 5 inspections a night",
+    "caught_at_10_per_night": "failures caught with 10 inspections a night",
 }
 
 
@@ -67,7 +74,7 @@ def _rows(frame: pl.DataFrame) -> list[list[str]]:
 def markdown(meta: dict[str, Any], totals: dict, nights: pl.DataFrame, fails: pl.DataFrame) -> str:
     """The summary as Markdown: what planners would have seen, night by night."""
     lines = [f"# Backtest {meta['id']}", "", _describe(meta), "", "| total | value |", "|---|---|"]
-    lines += [f"| {TOTAL_LABELS[k]} | {_cell(totals[k])} |" for k in TOTAL_LABELS]
+    lines += [f"| {TOTAL_LABELS[k]} | {_cell(totals.get(k))} |" for k in TOTAL_LABELS]
     lines += _component_lines(totals)
     for title, frame in (("Nights", nights), ("Failures", fails)):
         lines += ["", f"## {title}", "", "| " + " | ".join(frame.columns) + " |"]
@@ -114,7 +121,10 @@ def _table(frame: pl.DataFrame) -> str:
 def html_page(meta: dict[str, Any], totals: dict, nights: pl.DataFrame, fails: pl.DataFrame) -> str:
     """A self-contained page (no scripts, no external assets); every value escaped."""
     summary = pl.DataFrame(
-        {"total": list(TOTAL_LABELS.values()), "value": [_cell(totals[k]) for k in TOTAL_LABELS]}
+        {
+            "total": list(TOTAL_LABELS.values()),
+            "value": [_cell(totals.get(k)) for k in TOTAL_LABELS],
+        }
     )
     style = (
         "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"

@@ -135,6 +135,7 @@ def register() -> None:
         commands_ops,
         commands_pipeline,
         commands_registry,
+        commands_scores,
         commands_suggest,
     )
 
@@ -159,15 +160,39 @@ def release(exc: BaseException) -> None:
         stack += [err.__cause__, err.__context__, getattr(err, "error", None)]
 
 
+def hoist_home(argv: list[str]) -> list[str]:
+    """Move ``--home X`` / ``--home=X`` given after the subcommand to the front.
+
+    ``--home`` belongs to the root command, yet users type it where the other options
+    are (``forewarn score --home X --data ...``); Click would refuse it there.
+    """
+    args, moved, i = list(argv), [], 0
+    while i < len(args):
+        if args[i] == "--":
+            break
+        if args[i] == "--home" and i + 1 < len(args):
+            moved += args[i : i + 2]
+            del args[i : i + 2]
+            continue
+        if args[i].startswith("--home="):
+            moved.append(args.pop(i))
+            continue
+        i += 1
+    return moved + args
+
+
 def main() -> None:
     """Console-script entry point.
 
-    A damaged store (the score store's or the registry's files) is reported as one
-    clear error with its ``hint``, exit 2, whichever command met it: never a traceback.
+    ``--home`` is accepted after the subcommand too (``hoist_home``). A damaged store
+    (the score store's or the registry's files) is reported as one clear error with its
+    ``hint``, exit 2, whichever command met it: never a traceback.
     """
+    import sys
+
     register()
     try:
-        app()
+        app(args=hoist_home(sys.argv[1:]))
     except Exception as exc:
         hint = getattr(exc, "hint", None)
         if not isinstance(exc, ValueError | LookupError | RuntimeError) or not hint:

@@ -48,6 +48,17 @@ def monitor(
         console.console.print(f"  drifting: {console.safe(scope)}")
     for alert in out["quality_alerts"]:
         console.console.print(f"  data quality: {console.safe(alert)}")
-    verdict = "retrained" if decision["retrained"] else "no retraining"
+    verdict = gate_verdict(decision)
     console.console.print(f"gate: {verdict} ({console.safe('; '.join(decision['reasons']))})")
     console.console.print(f"report: {out['report']}")
+
+
+def gate_verdict(decision: dict) -> str:
+    """What the gate decided and what was done, in the words the decision file records."""
+    if decision["retrained"]:
+        return "retrained"
+    if decision.get("retrain_suppressed"):
+        return "retraining due but not run (--no-retrain)"
+    if decision["retrain"] and not decision.get("enabled", True):
+        return "retraining due but the gate is disabled ([monitoring.gate] enabled = false)"
+    return "no retraining"

@@ -73,7 +73,7 @@ def backtest(
     if model is ModelMode.retrain:
         prepared_run(data, config, "train", first)
     else:
-        champion_run(data, config, settings, first)
+        champion_run(data, config, settings, first, force=True)  # a past night by design
     from forewarn.flows.backtest import backtest_flow  # Prefect: import only for a real run
 
     every = retrain_every if model is ModelMode.retrain else None

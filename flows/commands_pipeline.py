@@ -12,7 +12,7 @@ import typer
 
 from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, release, settings_of
-from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
+from forewarn.flows.experiment import ConfigError, ExperimentConfig, load_experiment, schema_json
 from forewarn.flows.gates import QualityGateError
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
 from forewarn.flows.settings import Settings
@@ -138,19 +138,26 @@ def prepared_run(
     return run
 
 
-def champion_run(data: str, config: str | None, settings: Settings, as_of: datetime) -> PreparedRun:
-    """``prepared_run`` of a night scored by the champion (its logged features)."""
+def champion_run(
+    data: str, config: str | None, settings: Settings, as_of: datetime | None, force: bool
+) -> PreparedRun:
+    """``prepared_run`` of a night scored by the champion (its logged features and, without
+    ``-c``, its list rules), with the night chosen (``flows.nights.pick_night``)."""
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.nights import NightOutOfRangeError, pick_night
     from forewarn.flows.steps import champion_experiment
 
     try:
-        exp = champion_experiment(load_experiment(config), settings)
-    except ConfigError as exc:
+        exp = champion_experiment(load_experiment(config), settings, config is None)
+        every, stale = exp.features.snapshot_every, exp.risk_list.stale_after_hours
+        night = pick_night(data, as_of, every, stale, force)
+    except (ConfigError, NightOutOfRangeError, DatasetError) as exc:
         console.fail(str(exc))
         raise typer.Exit(2) from exc
     except RuntimeError as exc:  # the registry is down: say so, as `forewarn models` does
         console.fail(str(exc))
         raise typer.Exit(1) from exc
-    return prepared_run(data, exp, "night", as_of)
+    return prepared_run(data, exp, "night", night)
 
 
 @app.command(
@@ -287,15 +294,22 @@ def _default_fits(data: str) -> None:
 @app.command(
     epilog=(
         "Example: [bold]forewarn score --data tonight/ --as-of 2025-08-28[/]\n\n"
-        "Idempotent per --as-of: a re-run replaces that night's scores."
+        "Idempotent per --as-of: a re-run replaces that night's scores. A night past the "
+        "data's newest reading plus the stale limit is refused unless --force; "
+        "`forewarn scores delete --night N` removes a night stored by mistake. Without -c "
+        "the risk-list rules are the ones saved with the champion."
     )
 )
 def score(
     ctx: typer.Context,
     data: DataOption,
     as_of: Annotated[
-        str | None, typer.Option(help="Scoring time (UTC).", show_default="today 00:00 UTC")
+        str | None,
+        typer.Option(help="Scoring time (UTC).", show_default="the last night the data covers"),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Score an --as-of past the data's newest reading.")
+    ] = False,
     config: ExperimentOption = None,
     report: Annotated[bool, typer.Option(help="Also write the risk list and report.")] = True,
     max_reject_share: MaxRejectOption = None,
@@ -305,10 +319,8 @@ def score(
 ) -> None:
     """Score every asset with the champion models and store tonight's risk list."""
     settings = settings_of(ctx)
-    when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    prepared = champion_run(data, config, settings, when)  # before Prefect starts
+    when = parse_time(as_of, "--as-of")
+    prepared = champion_run(data, config, settings, when, force)  # before Prefect starts
     from forewarn.flows.scoring import scoring_flow
 
     try:
@@ -323,6 +335,7 @@ def score(
             dask_address=dask_address,
             batch_assets=batch_assets,
             prepared=prepared,
+            force=force,
         )
     except Exception as exc:
         _fail_on(exc, home=settings.home)
@@ -358,7 +371,7 @@ def report(
         console.fail("the score store is empty", "run `forewarn score --data DATA` first")
         raise typer.Exit(2)
     try:
-        paths = write_night_report(data, when, load_experiment(config), settings)
+        paths = write_night_report(data, when, list_experiment(config, settings), settings)
     except (LookupError, ConfigError) as exc:
         console.fail(str(exc))
         raise typer.Exit(2) from exc
@@ -441,7 +454,7 @@ def serve(
 
     settings = settings_of(ctx)
     try:
-        rules = load_experiment(config).risk_list
+        exp = list_experiment(config, settings)
         sock = listen(host, port)
     except (ConfigError, OSError) as exc:
         hint = None if isinstance(exc, ConfigError) else "stop what uses it or pick --port"
@@ -449,6 +462,28 @@ def serve(
         raise typer.Exit(2) from exc
     console.console.print(f"serving {settings.scores_dir} on http://{host}:{port} (Ctrl+C stops)")
     serve_app(
-        settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules,
-        allow_hosts=allow_host or (), sock=sock,
+        settings.scores_dir, settings.reports_dir, host=host, port=port, config=exp.risk_list,
+        rul_cap_hours=exp.model.rul_cap_hours(), allow_hosts=allow_host or (), sock=sock,
     )  # fmt: skip
+
+
+def list_experiment(config: str | None, settings: Settings) -> ExperimentConfig:
+    """The experiment whose list rules a report or the page applies.
+
+    ``-c`` given: that file's. Otherwise the champion's saved rules (the ones `score`
+    used), falling back to the default experiment when no champion can be read.
+    """
+    exp = load_experiment(config)
+    local_db = settings.home / "mlflow" / "mlflow.db"
+    if config is not None or (not settings.mlflow_tracking_uri and not local_db.exists()):
+        return exp  # nothing trained here yet: no champion rules to read
+    from forewarn.flows.steps import champion_experiment
+
+    try:
+        return champion_experiment(exp, settings, list_rules=True)
+    except Exception as exc:  # the registry is down or unreadable: say so, use the defaults
+        console.console.print(
+            f"[yellow]note:[/] the champion's list rules could not be read ({exc}); "
+            "using the default experiment's (pass -c to choose)"
+        )
+        return exp

@@ -223,6 +223,9 @@ def print_training(out: dict, tracking_uri: str) -> None:
     parts = component_line(metrics)
     if parts:
         console.print(parts)
+    budget = budget_line(metrics)
+    if budget:
+        console.print(budget)
     for task, version in out.get("versions", {}).items():
         verdict = "champion" if out["promoted"].get(task) else "challenger"
         reason = escape(str(out["decisions"].get(task)))
@@ -262,6 +265,8 @@ def gate_failure(out: dict, config: str | None) -> tuple[str, str]:
         f"or put them in service anyway: forewarn promote {options}{flag}"
     )
     return message, hint
+
+
 def component_line(metrics: dict[str, float]) -> str | None:
     """Per-component validation in one line: PR-AUC per part and how often a caught
     failure's part was named; ``None`` when the model names no components."""
@@ -278,6 +283,21 @@ def component_line(metrics: dict[str, float]) -> str | None:
     return (
         f"components: named the failing part for {share} of {caught:.0f} caught "
         f"validation failures; PR-AUC per part: {best}"
+    )
+
+
+def budget_line(metrics: dict, model: str = "lightgbm") -> str | None:
+    """The validation budget curve in one line (None when training logged none)."""
+    key = f"risk.{model}."
+    if f"{key}most_catchable_at_budget" not in metrics:
+        return None
+    got = {n: metrics.get(f"{key}caught_at_{n}_per_night", 0) for n in (1, 2, 5, 10)}
+    curve = ", ".join(f"{n} a night {v:.0f}" for n, v in got.items())
+    return (
+        f"budget curve (validation): of {metrics.get(f'{key}events', 0):.0f} failures, "
+        f"inspecting {curve}; the budget ({metrics.get(f'{key}inspections_per_day', 0):.1f} "
+        f"a night, {metrics.get(f'{key}failing_assets_per_day', 0):.1f} machines failing a "
+        f"night) could have caught at most {metrics[f'{key}most_catchable_at_budget']:.0f}"
     )
 
 

@@ -10,6 +10,8 @@ back and removes what this run wrote for the night.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,5 +59,6 @@ class NightUndo:
         if self.previous.height:
             store.write_night(self.previous)
             return "tonight's earlier scores were put back"
-        store.delete_night(self.as_of)
+        with suppress(LookupError):  # nothing of tonight was stored yet
+            store.delete_night(self.as_of)
         return "tonight's scores were removed again (a night is stored whole or not at all)"

@@ -13,6 +13,7 @@ from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.prepare import PreparedRun
 from forewarn.flows.night_undo import NightUndo
+from forewarn.flows.nights import pick_night
 from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import champion_experiment, check_champion, claim_night, night_since
 from forewarn.flows.tasks import StepFailedError, run_step, score_night, write_report
@@ -28,7 +29,7 @@ from forewarn.serving.store import ScoreStore
 )
 def scoring_flow(
     data: str,
-    as_of: datetime,
+    as_of: datetime | None,
     experiment: str | None = None,
     home: str | None = None,
     max_reject_share: float | None = None,
@@ -37,6 +38,7 @@ def scoring_flow(
     dask_address: str | None = None,
     batch_assets: int | None = None,
     prepared: PreparedRun | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` and write that night's risk list and report.
 
@@ -46,15 +48,30 @@ def scoring_flow(
     ``runner``, ``dask_address`` and ``batch_assets`` override the settings).
     ``prepared``: the night as the CLI checked it before Prefect started
     (``flows.prepare``: the champion's experiment against the data's columns).
+
+    ``as_of`` None scores the last night the data covers; a night past the data's newest
+    reading plus the stale limit is refused (``NightOutOfRangeError``) unless ``force``.
+    Without an ``experiment`` the risk-list rules are the champion's (saved at training).
     """
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
-    if prepared is not None:
-        exp = prepared.experiment
+    if prepared is not None:  # the CLI chose and checked the night before Prefect started
+        exp, as_of = prepared.experiment, prepared.as_of
     else:
         exp = run_step("load experiment config", load_experiment, experiment)
-        exp = run_step("load the champion's config", champion_experiment, exp, settings)
+        exp = run_step(
+            "load the champion's config", champion_experiment, exp, settings, experiment is None
+        )
+        as_of = run_step(
+            "choose the night",
+            pick_night,
+            data,
+            as_of,
+            exp.features.snapshot_every,
+            exp.risk_list.stale_after_hours,
+            force,
+        )
     run_step("check the champion's files", check_champion, exp, settings)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
         run_step("check the score store", ScoreStore(settings.scores_dir).check)

@@ -35,7 +35,7 @@ from forewarn.flows.monitoring.nightly import save_night_inputs
 from forewarn.flows.settings import Settings
 from forewarn.serving.locking import StoreLockTimeoutError, locked
 from forewarn.serving.report import ReportMeta, write_report
-from forewarn.serving.risklist import build_risk_list
+from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.schema import night_key
 from forewarn.serving.score import ScoringRules, reading_stats, score_snapshot
 from forewarn.serving.store import ScoreStore
@@ -288,11 +288,15 @@ def check_windows_fit(exp: ExperimentConfig, start: datetime | None, end: dateti
         )
 
 
-def champion_experiment(exp: ExperimentConfig, settings: Settings) -> ExperimentConfig:
+def champion_experiment(
+    exp: ExperimentConfig, settings: Settings, list_rules: bool = False
+) -> ExperimentConfig:
     """``exp`` with the features and labels the champion was trained with.
 
-    Tonight's snapshot must be built exactly as the champion's training snapshots were;
-    the risk-list and monitoring rules stay the caller's (they are tonight's policy).
+    Tonight's snapshot must be built exactly as the champion's training snapshots were.
+    The risk-list rules stay the caller's (tonight's policy) unless ``list_rules``: then
+    they are the ones saved with the champion at training, so `score` without ``-c``
+    keeps the budget the model was trained for instead of silently using the default.
     Falls back to ``exp`` when the run logged no config (a model registered by hand).
     """
     from forewarn.models.registry import champion_config  # heavy (mlflow): import on use
@@ -300,12 +304,13 @@ def champion_experiment(exp: ExperimentConfig, settings: Settings) -> Experiment
     logged = champion_config(settings.tracking_uri, exp.model.risk_model_name)
     if not logged or "features" not in logged or "labels" not in logged:
         return exp
-    return exp.model_copy(
-        update={
-            "features": FeatureSpec.model_validate(logged["features"]),
-            "labels": LabelSpec.model_validate(logged_labels(logged["labels"])),
-        }
-    )
+    update: dict[str, Any] = {
+        "features": FeatureSpec.model_validate(logged["features"]),
+        "labels": LabelSpec.model_validate(logged_labels(logged["labels"])),
+    }
+    if list_rules and "risk_list" in logged:
+        update["risk_list"] = RiskListConfig.model_validate(logged["risk_list"])
+    return exp.model_copy(update=update)
 
 
 def logged_labels(labels: dict[str, Any]) -> dict[str, Any]:
@@ -474,6 +479,7 @@ def write_night_report(
         dataset=url,
         data_start=sensors["ts"].min() if sensors is not None and sensors.height else None,
         data_end=sensors["ts"].max() if sensors is not None and sensors.height else None,
+        rul_cap_hours=exp.model.rul_cap_hours(),
     )
     paths = write_report(ranked, history, settings.reports_dir, sensors, meta)
     return {k: str(v) for k, v in asdict(paths).items() if v is not None}

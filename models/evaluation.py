@@ -17,6 +17,7 @@ import polars as pl
 
 from forewarn.features.durations import hours
 from forewarn.models import plots
+from forewarn.models.budget import budget_summary
 from forewarn.models.config import ModelConfig
 from forewarn.models.metrics import RiskEval, evaluate_risk
 from forewarn.models.rul import RUL_COL, RulModel, rul_target
@@ -40,15 +41,23 @@ def risk_eval(
 ) -> RiskEval:
     """All risk metrics of one score vector on a labelled frame."""
     scored = frame.with_columns(pl.Series("_score", scores, dtype=pl.Float64))
-    return evaluate_risk(
+    horizon_h, lead_h = hours(horizon), hours(cfg.lead_time)
+    graded = evaluate_risk(
         scored,
         "_score",
         label_col,
-        horizon_h=hours(horizon),
-        lead_h=hours(cfg.lead_time),
+        horizon_h=horizon_h,
+        lead_h=lead_h,
         budget=cfg.inspection_budget,
         bins=cfg.calibration_bins,
     )
+    # The budget curve: what 1/2/5/10 inspections a night, and a perfect ranking within
+    # the budget, would have caught (tells a weak model from a budget that is too small).
+    labelled = scored.filter(pl.col(label_col).is_not_null())
+    graded.metrics.update(
+        budget_summary(labelled, "_score", horizon_h, lead_h, cfg.inspection_budget)
+    )
+    return graded
 
 
 def rul_eval(frame: pl.DataFrame, model: RulModel, unit_hours: float = 24.0) -> dict[str, float]:

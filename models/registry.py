@@ -249,6 +249,8 @@ def _log_run(
             # The experiment tag tells versions of one model name apart in `forewarn models`
             # when a data scientist trains several experiments into it.
             tags = {"horizon": result.horizon, "task": task, "experiment": experiment, **key}
+            if dataset.get("end"):  # the model's age is counted from here, in data time
+                tags["data_end"] = str(dataset["end"])
             versions[task] = register(client, names[task], logged, run_id, tags)
             decisions[task] = promote_if_better(
                 client, tracking_uri, task, names[task], versions[task], result, folder

@@ -48,6 +48,12 @@ class ModelVersionInfo:
     horizon: str | None
     metrics: dict[str, float]
     experiment: str | None = None  # the experiment config it was trained with
+    data_end: datetime | None = None  # newest reading of the training data
+
+    @property
+    def trained_until(self) -> datetime:
+        """Where the model's age starts: its training data's end, else its registration."""
+        return self.data_end or self.created_at
 
 
 def register(
@@ -237,9 +243,20 @@ def list_models(
                     mv.tags.get("horizon"),
                     metrics,
                     mv.tags.get("experiment"),
+                    _parse_time(mv.tags.get("data_end")),
                 )
             )
     return out
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def champion_config(

@@ -23,10 +23,10 @@ from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import night_key
 
 PLANNER_COLUMNS: tuple[str, ...] = (
-    "risk_rank", "priority", "alert_state", "nights_on_list", "asset_id", "asset_type",
-    "plant", "line", "p_fail", "likely_component", "likely_component_share", "trend",
-    "p_fail_change", "rul_hours", "rul_low_hours", "rul_high_hours", "top_drivers", "status",
-    "status_reason", "is_stale",
+    "risk_rank", "priority", "alert_state", "nights_on_list", "asset_id", "inspect",
+    "asset_type", "plant", "line", "p_fail", "likely_component", "likely_component_share",
+    "trend", "p_fail_change", "rul_hours", "rul_low_hours", "rul_high_hours", "top_drivers",
+    "status", "status_reason", "is_stale",
     "data_freshness_hours", "horizon_hours", "risk_model_version", "rul_model_version",
     "as_of", "scored_at",
 )  # fmt: skip
@@ -46,6 +46,9 @@ class ReportMeta(BaseModel):
     dataset: str | None = Field(None, description="where the telemetry came from")
     data_start: datetime | None = Field(None, description="earliest reading behind the scores")
     data_end: datetime | None = Field(None, description="latest reading behind the scores")
+    rul_cap_hours: float | None = Field(
+        None, description="the RUL model's cap: remaining life at it reads 'more than ...'"
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ and show trends. Writing a night replaces that night only (idempotent re-runs).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -180,14 +181,42 @@ class ScoreStore:
         _fsync_dir(final.parent)
         return final
 
-    def delete_night(self, as_of: datetime) -> None:
-        """Remove one night's rows and its Parquet export (undoing an incomplete run)."""
-        final = self.parquet_path(as_of)
+    def delete_night(self, as_of: datetime) -> int:
+        """Remove one night's rows and its Parquet export; every other night is untouched.
+
+        The export folder is moved aside first and the rows deleted in one transaction
+        under the write lock; a failed delete puts the export back, so the store never
+        holds a night without its export or an export without its night.
+
+        Returns:
+            How many rows were removed.
+
+        Raises:
+            LookupError: the night is not stored (nothing is changed).
+        """
+        as_of = to_utc(as_of)
+        folder = self.parquet_path(as_of).parent
+        aside = folder.with_name(f".deleting-{folder.name}-{os.getpid()}")
         with self._connect(write=True) as con:
-            con.execute("DELETE FROM scores WHERE as_of = $1", [to_utc(as_of)])
-            final.unlink(missing_ok=True)
-        with suppress(OSError):
-            final.parent.rmdir()
+            rows = con.execute("SELECT count(*) FROM scores WHERE as_of = $1", [as_of]).fetchone()
+            if not rows or not rows[0]:
+                raise LookupError(f"no night {as_of.isoformat()} in the score store {self.path}")
+            moved = folder.exists()
+            if moved:
+                os.replace(folder, aside)
+            try:
+                con.execute("BEGIN")
+                con.execute("DELETE FROM scores WHERE as_of = $1", [as_of])
+                con.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                if moved:
+                    os.replace(aside, folder)
+                raise
+        if moved:
+            shutil.rmtree(aside, ignore_errors=True)
+        return int(rows[0])
 
     def check(self) -> None:
         """Read every stored value once, so a damaged file fails a run before its work.

@@ -45,6 +45,7 @@ def create_app(
     reports_dir: Path | str,
     config: RiskListConfig | None = None,
     hosts: frozenset[str] | None = None,
+    rul_cap_hours: float | None = None,
 ) -> FastAPI:
     """Build the read-only app.
 
@@ -54,6 +55,7 @@ def create_app(
             is ever served.
         config: the list rules (the same as the nightly report's, so both agree).
         hosts: the ``Host`` names answered (``web_guard.allowed_hosts``; default loopback).
+        rul_cap_hours: the RUL model's cap; a remaining life at it reads "more than ...".
     """
     store = ScoreStore(store_path, lock_timeout_s=10)
     reports = Path(reports_dir).resolve()
@@ -80,16 +82,18 @@ def create_app(
         ranked = lists.get(night)
         chosen = {"plant": plant, "line": line, "asset_type": asset_type}
         shown = filter_list(ranked, chosen)
+        page = shown.head(limit)
+        top = svg.scale_top(page["p_fail_history"].explode().to_list())
         rows = [
-            {**r, "spark": svg.sparkline(r["p_fail_history"] or [])}
-            for r in shown.head(limit).iter_rows(named=True)
+            {**r, "spark": svg.sparkline(r["p_fail_history"] or [], top=top)}
+            for r in page.iter_rows(named=True)
         ]
         options = {c: sorted(ranked[c].drop_nulls().unique().to_list()) for c in FILTERS}
         return _page(
             "web_list.html.j2",
             night=night, nights=store.nights(), rows=rows, total=shown.height,
             fleet=ranked.height, options=options, chosen=chosen, limit=limit,
-            report=report_url(night), key=night_key(night),
+            report=report_url(night), key=night_key(night), rul_cap=rul_cap_hours,
         )  # fmt: skip
 
     @app.get("/asset", response_class=HTMLResponse)
@@ -103,13 +107,14 @@ def create_app(
             raise NotFoundError("no such asset")
         chart = svg.line_chart(
             history["as_of"].to_list(), {"probability": history["p_fail"].to_list()},
-            "Probability of failure by night", width=640, y_range=(0.0, 1.0),
+            "Probability of failure by night", width=640,
+            y_range=(0.0, svg.scale_top(history["p_fail"].to_list())),
         )  # fmt: skip
         return _page(
             "web_asset.html.j2",
             asset_id=asset_id, night=night, row=row.row(0, named=True) if row.height else None,
             history=history.sort("as_of", descending=True).to_dicts(), chart=chart,
-            report=report_url(night),
+            report=report_url(night), rul_cap=rul_cap_hours,
         )  # fmt: skip
 
     @app.get("/api/nights")
@@ -199,6 +204,7 @@ def serve(
     config: RiskListConfig | None = None,
     allow_hosts: Iterable[str] = (),
     sock: socket.socket | None = None,
+    rul_cap_hours: float | None = None,
 ) -> None:
     """Run the page with uvicorn until interrupted (loopback by default: no login exists).
 
@@ -208,7 +214,7 @@ def serve(
     """
     import uvicorn
 
-    app = create_app(store_path, reports_dir, config, allowed_hosts(host, allow_hosts))
+    app = create_app(store_path, reports_dir, config, allowed_hosts(host, allow_hosts), rul_cap_hours)
     sock = sock or listen(host, port)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])

@@ -55,7 +55,11 @@ def monitoring_flow(
     record = run_step("monitor the night", monitor_task, data, night, exp, settings)
     decision = run_step("retraining gate", gate_task, record, exp, settings)
     decision["retrained"] = False
-    if decision["retrain"] and decision["enabled"] and retrain:
+    # The record keeps what the gate decided; that a run was not allowed to act on it is
+    # its own field, so the log and the console say the same thing.
+    wanted = bool(decision["retrain"] and decision["enabled"])
+    decision["retrain_suppressed"] = wanted and not retrain
+    if wanted and retrain:
         trained = training_flow(data, experiment, str(settings.home), until=night)
         decision["retrained"] = True
         decision["training"] = {

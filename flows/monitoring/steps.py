@@ -179,10 +179,12 @@ def read_decisions(path: Path) -> list[dict]:
 
 
 def _champion_created(exp: ExperimentConfig, settings: Settings) -> datetime | None:
-    """When the champion was registered (the model's age when its training window is unknown)."""
+    """The end of the champion's training data, as registered with it (data time: a
+    back-filled or replayed night is as old as its data, not as the wall clock says);
+    its registration time only for a version registered without one."""
     for v in list_models(settings.tracking_uri, (exp.model.risk_model_name,)):
         if "champion" in v.aliases:
-            return v.created_at
+            return v.trained_until
     return None
 
 

@@ -196,8 +196,8 @@ def test_svg_charts_draw_gaps_bins_and_escape_labels() -> None:
     spark = str(svg.sparkline([0.1, None, 0.3, 0.4]))
     assert spark.count("<polyline") == 1 and spark.count("<circle") == 2
     assert str(svg.sparkline([None, None])) == ""
-    hist = str(svg.histogram([0.0, 0.5, 1.0, 1.0], bins=4))
+    hist = str(svg.histogram([0.0, 0.5, 1.0, 1.0], per_decade=2))
     counts = [int(n) for n in re.findall(r": (\d+) assets", hist)]
-    assert counts == [1, 0, 1, 2]
+    assert counts == [1, 3]  # log bands 10-32 %, 32-100 % (0 joins the lowest)
     chart = str(svg.line_chart([NIGHT, night(1)], {"<b>x</b>": [1.0, 2.0]}, "<i>t</i>"))
     assert "<b>" not in chart and "<i>" not in chart and "&lt;i&gt;t&lt;/i&gt;" in chart

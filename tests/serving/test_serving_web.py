@@ -23,7 +23,7 @@ from forewarn.serving.web_guard import allowed_hosts, host_name
 LOOPBACK = "http://127.0.0.1"  # the page answers loopback host names only
 
 EVIL = '<script>document.title="pwned"</script>'
-CFG = RiskListConfig(budget=0.2)
+CFG = RiskListConfig(budget=0.2, p2_threshold=0.5, p3_threshold=0.2)
 
 
 @pytest.fixture(scope="module")
