@@ -35,7 +35,7 @@ from forewarn.features.batches import (
     sum_reports,
 )
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset
-from forewarn.features.labels import LabelReport, attach_labels
+from forewarn.features.labels import LabelReport, attach_labels, with_findings
 from forewarn.features.snapshots import build_snapshots
 from forewarn.features.spec import FeatureSpec, LabelSpec
 from forewarn.flows.settings import Settings
@@ -56,6 +56,7 @@ class BatchJob:
         until: leave rows after it out (training on the past), else ``None``.
         lookback: also write reading stats over this window (scoring), else ``None``.
         labels: also keep the batch's events to label it (training), else ``None``.
+        findings: technicians' confirmed faults to label with (training), else ``None``.
     """
 
     spec: FeatureSpec
@@ -66,6 +67,7 @@ class BatchJob:
     until: datetime | None = None
     lookback: str | None = None
     labels: LabelSpec | None = None
+    findings: str | None = None
 
 
 def plan_feature_batches(url: str, settings: Settings) -> list[AssetBatch]:
@@ -122,7 +124,9 @@ def build_batch(url: str, batch: AssetBatch, job: BatchJob, spill: str) -> dict[
     )
     out["frame"] = write_parquet_atomic(frame, _spill(spill, "snapshots", batch.index))
     if job.labels is not None:
-        out["events"] = write_parquet_atomic(ev.collect(), _spill(spill, "events", batch.index))
+        found = None if job.findings is None else pl.read_parquet(job.findings)
+        labelled = restrict(with_findings(ev, found), batch.assets).collect()
+        out["events"] = write_parquet_atomic(labelled, _spill(spill, "events", batch.index))
     if job.lookback is not None and job.as_of is not None:
         stats = reading_stats(tel, job.as_of, job.lookback)
         out["stats"] = write_parquet_atomic(stats, _spill(spill, "stats", batch.index))

@@ -100,6 +100,7 @@ def register() -> None:
     """Attach every command module (kept small: one module per area)."""
     from forewarn.flows import (  # noqa: F401  (register commands)
         commands_data,
+        commands_feedback,
         commands_monitor,
         commands_ops,
         commands_pipeline,

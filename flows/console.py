@@ -168,6 +168,8 @@ def print_training(out: dict, tracking_uri: str) -> None:
     labels = out.get("labels", {})
     if labels:
         console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in labels.items()))
+    if out.get("findings"):
+        console.print(f"technicians' findings counted as failures: {out['findings']:,}")
     metrics = out.get("metrics", {})
     for task, columns in HEADLINE.items():
         table = headline_table(task, metrics, columns)
