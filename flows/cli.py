@@ -73,8 +73,19 @@ def workspace_problem(home: Path) -> str | None:
     return None
 
 
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show library warnings (numpy, scikit-learn, MLflow, Prefect) instead of "
+        "writing them to <home>/logs/forewarn.log.",
+    ),
+]
+
+
 @app.callback()
-def _root(ctx: typer.Context, home: HomeOption = None) -> None:
+def _root(ctx: typer.Context, home: HomeOption = None, verbose: VerboseOption = False) -> None:
     settings = load_settings(home=home)
     if ctx.invoked_subcommand not in READ_ONLY_COMMANDS:
         problem = workspace_problem(settings.home)
@@ -86,6 +97,10 @@ def _root(ctx: typer.Context, home: HomeOption = None) -> None:
                 "free space or fix its permissions, or pass --home / FOREWARN_HOME",
             )
             raise typer.Exit(2)
+        if not verbose:
+            from forewarn.flows.logfile import capture_library_output
+
+            capture_library_output(settings.home)
     prepare_environment(settings)
     ctx.obj = settings
 

@@ -173,20 +173,21 @@ def train(
     batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Train failure-risk and RUL models and register them in MLflow."""
-    from forewarn.flows.training import training_flow
+    from forewarn.flows.training import TRAINING_STEPS, training_flow
 
     settings = settings_of(ctx)
     try:
-        out = training_flow(
-            data,
-            config,
-            str(settings.home),
-            parse_time(until, "--until"),
-            max_reject_share,
-            runner=runner and runner.value,
-            dask_address=dask_address,
-            batch_assets=batch_assets,
-        )
+        with console.running("forewarn train", TRAINING_STEPS):
+            out = training_flow(
+                data,
+                config,
+                str(settings.home),
+                parse_time(until, "--until"),
+                max_reject_share,
+                runner=runner and runner.value,
+                dask_address=dask_address,
+                batch_assets=batch_assets,
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return
@@ -213,24 +214,25 @@ def score(
     batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Score every asset with the champion models and store tonight's risk list."""
-    from forewarn.flows.scoring import scoring_flow
+    from forewarn.flows.scoring import scoring_flow, scoring_steps
 
     settings = settings_of(ctx)
     when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
     try:
-        out = scoring_flow(
-            data,
-            when,
-            config,
-            str(settings.home),
-            max_reject_share,
-            report,
-            runner=runner and runner.value,
-            dask_address=dask_address,
-            batch_assets=batch_assets,
-        )
+        with console.running("forewarn score", scoring_steps(report)):
+            out = scoring_flow(
+                data,
+                when,
+                config,
+                str(settings.home),
+                max_reject_share,
+                report,
+                runner=runner and runner.value,
+                dask_address=dask_address,
+                batch_assets=batch_assets,
+            )
     except Exception as exc:
         _fail_on(exc)
         return
@@ -305,14 +307,15 @@ def demo(
     config: ExperimentOption = None,
 ) -> None:
     """Run the whole platform on a synthetic fleet: generate, train, score, report."""
-    from forewarn.flows.demo import demo_flow
+    from forewarn.flows.demo import demo_flow, demo_steps
 
     settings = settings_of(ctx)
     console.console.print(
         f"forewarn demo: {assets} assets x {days} days hourly, workspace {settings.home}"
     )
     try:
-        out = demo_flow(str(settings.home), assets, days, nights, seed, config)
+        with console.running("forewarn demo", demo_steps(nights)):
+            out = demo_flow(str(settings.home), assets, days, nights, seed, config)
     except Exception as exc:
         # A small synthetic fleet may simply hold too few failures; say what to change.
         _fail_on(

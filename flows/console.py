@@ -6,7 +6,7 @@ Kept out of the command definitions so commands stay a list of options and one c
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -23,8 +23,20 @@ from rich.table import Table
 
 from forewarn.features.dataset import ValidationReport
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+PIPED_WIDTH = 10_000
+"""Columns of output that is not a terminal (a pipe, a file, cron's mail): so wide that no
+command line or table row is ever wrapped (Rich would wrap at 80)."""
+
+
+def make_console(*, stderr: bool) -> Console:
+    """A console at the terminal's width, or ``PIPED_WIDTH`` when output is not a terminal."""
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else PIPED_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=width is not None)
+
+
+console = make_console(stderr=False)
+err_console = make_console(stderr=True)
 
 
 @contextmanager
@@ -60,6 +72,14 @@ def spinner(description: str) -> Iterator[None]:
     ) as progress:
         progress.add_task(description, total=None)
         yield
+
+
+def running(command: str, steps: int | None = None) -> AbstractContextManager[None]:
+    """Steps and progress of a long command on stderr (``flows.console_progress``);
+    ``steps``: how many its flow runs, when the command knows."""
+    from forewarn.flows.console_progress import long_command
+
+    return long_command(err_console, command, steps)
 
 
 def print_features(result: Any) -> None:

@@ -9,12 +9,18 @@ from typing import Any
 
 from prefect import flow
 
+from forewarn.flows import progress
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import champion_experiment, claim_night, night_since
 from forewarn.flows.tasks import run_step, score_night, write_report
 from forewarn.flows.training import validated
+
+
+def scoring_steps(report: bool) -> int:
+    """Steps the scoring flow reports (a repeated name is one step)."""
+    return 7 if report else 6
 
 
 @flow(
@@ -41,6 +47,7 @@ def scoring_flow(
     A fleet bigger than one feature batch is built in batches first (``flows.batched``;
     ``runner``, ``dask_address`` and ``batch_assets`` override the settings).
     """
+    progress.expect(scoring_steps(report))
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )

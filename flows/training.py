@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
+from forewarn.flows import progress
 from forewarn.flows.batched import build_frame, validate_fleet
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.feedback import collect_findings, findings_in
@@ -15,6 +16,9 @@ from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.settings import Settings, load_settings
 from forewarn.flows.steps import check_tracking
 from forewarn.flows.tasks import StepFailedError, run_step, train_and_register
+
+TRAINING_STEPS = 6
+"""Steps the training flow reports (a repeated name is one step), findings aside."""
 
 
 class TooManyRejectsError(ValueError):
@@ -74,6 +78,7 @@ def training_flow(
         dask_address: Dask scheduler address (default from settings; unset: local cluster).
         batch_assets: assets per feature batch (default: by the settings' reading budget).
     """
+    progress.expect(TRAINING_STEPS)
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
@@ -84,6 +89,7 @@ def training_flow(
     run_dir = settings.home / "runs" / f"{exp.name}-{stamp}"
     findings = None
     if exp.labels.use_findings:
+        progress.expect(1)
         findings = run_step(
             "collect technicians' findings",
             collect_findings,

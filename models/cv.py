@@ -8,6 +8,7 @@ the selection metrics rank, so calibration would not change them.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from forewarn.models.risk import RiskModel
 from forewarn.models.selection import is_better
 from forewarn.models.slices import collect, sort_rows
 from forewarn.models.splits import negatives_filter, rolling_origins
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def cross_validate(
                 bins=cfg.calibration_bins,
             ).metrics
             results.append(FoldResult(f, c, str(cutoff), str(win.start), str(win.end), metrics))
+        # The CLI shows this as a "CV folds" bar (flows.progress reads ``progress``).
+        done = ("CV folds", f + 1, len(origins))
+        log.debug("CV fold %d of %d done", f + 1, len(origins), extra={"progress": done})
     return results, select_candidate(results, len(candidates), cfg)
 
 
