@@ -63,9 +63,12 @@ def _nights() -> list[pl.DataFrame]:
 
 
 def _top(store: ScoreStore, night, n: int) -> list[str]:
-    return store.night(night).drop_nulls("p_fail").sort("p_fail", descending=True)["asset_id"][
-        :n
-    ].to_list()
+    return (
+        store.night(night)
+        .drop_nulls("p_fail")
+        .sort("p_fail", descending=True)["asset_id"][:n]
+        .to_list()
+    )
 
 
 def _inspect(store: ScoreStore) -> None:
@@ -259,7 +262,7 @@ def test_the_report_shows_outcomes_and_counts_checked_assets(site: Site, page: P
 
 
 def test_no_request_leaves_the_machine(site: Site, browser: Browser) -> None:
-    base, store = site
+    base, _ = site
     context = browser.new_context()
     context.set_default_timeout(10_000)
     requests: list[str] = []
