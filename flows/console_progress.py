@@ -71,6 +71,8 @@ class LiveReporter:
 
     def finish(self, done: int, total: int, elapsed: float, ok: bool) -> None:
         self.bars.update(self.steps, description="done" if ok else "stopped", completed=done)
+        state = "done" if ok else "stopped"
+        self.bars.console.print(f"{state} after {done}/{total} steps in {_clock(elapsed)}")
 
 
 @contextmanager
@@ -96,6 +98,7 @@ def long_command(err: Console, command: str, steps_: int | None = None) -> Itera
     ours = logging.getLogger("forewarn")
     relay = progress.ProgressLogHandler(logging.DEBUG)
     ours.addHandler(relay)
+    level = ours.level
     ours.setLevel(logging.DEBUG)
     try:
         plan = progress.planned(1 + steps_) if steps_ else nullcontext()
@@ -107,6 +110,7 @@ def long_command(err: Console, command: str, steps_: int | None = None) -> Itera
             yield
     finally:
         ours.removeHandler(relay)
+        ours.setLevel(level)
         if captured is not None and captured.count > before:
             err.print(
                 f"{captured.count - before} library warning(s) written to {captured.baseFilename}"

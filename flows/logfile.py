@@ -82,3 +82,16 @@ def quiet_prefect_console(handler: logging.Handler) -> None:
                 logger.removeHandler(old)
                 if handler not in logger.handlers:
                     logger.addHandler(handler)
+
+
+def release_library_output() -> None:
+    """Undo ``capture_library_output`` (for in-process callers such as tests)."""
+    while _active:
+        handler = _active.pop()
+        for name in ("", *LIBRARY_LOGGERS):
+            logger = logging.getLogger(name)
+            if handler in logger.handlers:
+                logger.removeHandler(handler)
+                logger.propagate = True
+        handler.close()
+    logging.captureWarnings(False)

@@ -33,6 +33,9 @@ def cli() -> Iterator:
         return CliRunner().invoke(app, list(argv))
 
     yield run
+    from forewarn.flows.logfile import release_library_output
+
+    release_library_output()
     os.environ.clear()
     os.environ.update(saved)
 
@@ -137,3 +140,45 @@ def test_unknown_asset_or_night_is_refused_naming_the_row(
     assert one.exit_code == 0, one.output
     listing = cli("--home", str(home), "feedback", "list", "--asset", asset)
     assert "not_inspected" in listing.output
+
+
+def test_findings_label_the_same_rows_in_batches_as_in_one_run(
+    prefect_harness: None, small_fleet: Path, fast_config: Path, tmp_path: Path
+) -> None:
+    from forewarn.flows import steps
+    from forewarn.flows.batched import build_frame
+    from forewarn.flows.experiment import load_experiment
+    from forewarn.flows.settings import load_settings
+
+    base = load_experiment(str(fast_config))
+    exp = base.model_copy(update={"labels": base.labels.model_copy(update={"use_findings": True})})
+    trained = Trained(tmp_path, small_fleet, fast_config, {})
+    asset = _quiet_asset(trained, _ids(small_fleet))
+    found = pl.DataFrame(
+        {"asset_id": [asset], "ts": [NIGHT + timedelta(hours=12)], "kind": ["finding"],
+         "component": ["seal"], "code": [None]},
+        schema={"asset_id": pl.String, "ts": pl.Datetime("us", "UTC"), "kind": pl.String,
+                "component": pl.String, "code": pl.String},
+    )  # fmt: skip
+    path = tmp_path / "findings.parquet"
+    found.write_parquet(path)
+    report, _ = steps.validate_and_quarantine(str(small_fleet), None, tmp_path / "rejects")
+    one = steps.build_training_frame(
+        str(small_fleet), exp, tmp_path / "one.parquet", None, report, str(path)
+    )
+    whole = pl.read_parquet(one["frame"])
+    settings = load_settings(home=tmp_path, batch_assets=16)
+    built = build_frame(str(small_fleet), exp, tmp_path / "run", None, settings, report, str(path))
+    assert built["batches"] == 3
+    assert pl.read_parquet(built["frame"]).sort("asset_id", "as_of").equals(whole)
+    assert built["labels"] == one["labels"]
+    plain = steps.build_training_frame(str(small_fleet), base, tmp_path / "p.parquet", None, report)
+    assert one["labels"]["positives"] > plain["labels"]["positives"]
+    row = (pl.col("asset_id") == asset) & (pl.col("as_of") == NIGHT)
+    assert whole.filter(row)["fails_within_7d"].to_list() == [True]
+
+
+def _ids(fleet: Path) -> list[str]:
+    from forewarn.features.dataset import load_dataset
+
+    return load_dataset(str(fleet)).assets.select("asset_id").collect()["asset_id"].to_list()
