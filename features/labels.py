@@ -19,6 +19,14 @@ from forewarn.features.observed import Observation, observed_rows
 from forewarn.features.spec import LabelSpec, seconds
 
 US_PER_HOUR = 3_600_000_000
+FINDING = "finding"
+"""Kind of a technician's confirmed fault merged into a training run's events (no dataset
+holds it: the contract's kinds are failure, maintenance and alarm)."""
+
+
+def label_kinds(labels: LabelSpec) -> list[str]:
+    """Event kinds that end a horizon as a failure: findings too when the spec opts in."""
+    return ["failure", FINDING] if labels.use_findings else ["failure"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,24 @@ class LabelReport:
     unknown_label: int
     positives: int
     censored: int
+
+
+def with_findings(events: pl.LazyFrame, findings: pl.DataFrame | None) -> pl.LazyFrame:
+    """Events plus technicians' confirmed faults (kind ``finding``; ``serving.outcomes``).
+
+    Only labels read them (``label_kinds``): feature code selects failures, maintenance
+    and alarms by kind, so tonight's snapshot (built without findings) matches training's.
+    """
+    if findings is None or findings.height == 0:
+        return events
+    extra = findings.lazy().select(
+        pl.col("asset_id").cast(pl.String),
+        pl.col("ts").cast(pl.Datetime("us", "UTC")),
+        pl.lit(FINDING).alias("kind"),
+        pl.col("component").cast(pl.String),
+        pl.lit(None, pl.String).alias("code"),
+    )
+    return pl.concat([events, extra], how="diagonal_relaxed")
 
 
 def _next_failure(snaps: pl.DataFrame, failures: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -72,11 +98,12 @@ def label_frame(
 
     Args:
         snaps: ``asset_id``, ``as_of``.
-        events: all events; failures after ``data_end`` are treated as not observed.
+        events: all events; failures after ``data_end`` are treated as not observed;
+            ``finding`` events count as failures when ``labels.use_findings``.
         labels: the label spec.
         data_end: end of the observed data.
     """
-    failures = events.filter((pl.col("kind") == "failure") & (pl.col("ts") <= data_end))
+    failures = events.filter(pl.col("kind").is_in(label_kinds(labels)) & (pl.col("ts") <= data_end))
     horizon_us = seconds(labels.horizon) * 1_000_000
     target = label_columns(labels)[0]
     out = _next_failure(snaps, failures, "_next")

@@ -197,6 +197,10 @@ class LabelSpec(BaseModel):
         downtime: after a failure the asset is down (being repaired) for this span;
             snapshots in ``[failure, failure + downtime)`` are excluded from training.
         components: also label ``fails_within_{horizon}__{component}`` per component.
+        use_findings: also count confirmed faults that technicians recorded
+            (``forewarn feedback``, kind ``finding`` events) as failures in the labels:
+            a fault found and repaired before it failed is what the model should have
+            flagged. Features never see findings (the nightly data has none).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -204,6 +208,7 @@ class LabelSpec(BaseModel):
     horizon: Duration = "7d"
     downtime: Duration = "1d"
     components: tuple[str, ...] = ()
+    use_findings: bool = False
 
     @model_validator(mode="before")
     @classmethod

@@ -36,7 +36,7 @@ from forewarn.features.batches import (
 )
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset
 from forewarn.features.inputs import resolve_sensors
-from forewarn.features.labels import LabelReport, attach_labels
+from forewarn.features.labels import LabelReport, attach_labels, with_findings
 from forewarn.features.observed import STALE_AFTER, Observation, observe
 from forewarn.features.snapshots import build_snapshots, snapshot_times
 from forewarn.features.spec import FeatureSpec, LabelSpec
@@ -60,6 +60,7 @@ class BatchJob:
         labels: also keep the batch's events to label it (training), else ``None``;
             a training batch builds only snapshots that observe their asset.
         stale_after: with ``labels``: how long past its last reading an asset is observed.
+        findings: technicians' confirmed faults to label with (training), else ``None``.
     """
 
     spec: FeatureSpec
@@ -71,6 +72,7 @@ class BatchJob:
     lookback: str | None = None
     labels: LabelSpec | None = None
     stale_after: timedelta = STALE_AFTER
+    findings: str | None = None
 
 
 def plan_feature_batches(url: str, settings: Settings) -> list[AssetBatch]:
@@ -139,7 +141,9 @@ def build_batch(url: str, batch: AssetBatch, job: BatchJob, spill: str) -> dict[
     )
     out["frame"] = write_parquet_atomic(frame, _spill(spill, "snapshots", batch.index))
     if seen is not None:
-        out["events"] = write_parquet_atomic(ev.collect(), _spill(spill, "events", batch.index))
+        found = None if job.findings is None else pl.read_parquet(job.findings)
+        labelled = restrict(with_findings(ev, found), batch.assets).collect()
+        out["events"] = write_parquet_atomic(labelled, _spill(spill, "events", batch.index))
         out["spans"] = write_parquet_atomic(seen.spans, _spill(spill, "spans", batch.index))
         out["census"] = [seen.snapshots, seen.before_first, seen.after_last]
     if job.lookback is not None and job.as_of is not None:

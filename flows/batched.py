@@ -53,6 +53,7 @@ def training_batches(
     run_dir: str,
     until: datetime | None,
     span: tuple[datetime, datetime] | None,
+    findings: str | None = None,
 ) -> dict[str, Any]:
     """The labelled training frame as a folder of parts, one per batch.
 
@@ -63,13 +64,20 @@ def training_batches(
         run_dir: the run's folder; parts go to ``training_frame/``.
         until: train on data known at this time only.
         span: first and last accepted reading (skips a pass when known already).
+        findings: technicians' confirmed faults for the labels (``collect_findings``).
     """
     if span is None:
         span = _whole(gather(span_task, [(url, b, until) for b in plan]))
     first, last = training_span(*span, exp.features.snapshot_every)
     spec = fixed_sensors(exp.features, load_dataset(url).telemetry)
     job = bs.BatchJob(
-        spec, first, last, until=until, labels=exp.labels, stale_after=stale_after(exp)
+        spec,
+        first,
+        last,
+        until=until,
+        labels=exp.labels,
+        stale_after=stale_after(exp),
+        findings=findings,
     )
     spill = Path(run_dir) / "batches"
     built = gather(build_task, [(url, b, job, str(spill)) for b in plan])
@@ -92,6 +100,7 @@ def build_frame(
     until: datetime | None,
     settings: Settings,
     report: ValidationReport,
+    findings: str | None = None,
 ) -> dict[str, Any]:
     """The training frame: in one run when the fleet fits one batch, else in batches.
 
@@ -106,11 +115,12 @@ def build_frame(
     check_windows_fit(exp, report.start, end)
     plan = bs.plan_feature_batches(url, settings)
     if len(plan) == 1 and settings.runner == "local":
-        return build_training_frame(url, exp, run_dir / "training_frame.parquet", until, report)
+        frame = run_dir / "training_frame.parquet"
+        return build_training_frame(url, exp, frame, until, report, findings)
     known = None if until is not None else (report.start, report.end)
     runner = task_runner(settings)
     built = training_batches.with_options(task_runner=runner)(
-        url, plan, exp, str(run_dir), until, known
+        url, plan, exp, str(run_dir), until, known, findings
     )
     start, end = built.pop("span")
     built["dataset"] = fingerprint(load_dataset(url), replace(report, start=start, end=end))

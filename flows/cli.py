@@ -80,8 +80,19 @@ def workspace_problem(home: Path) -> str | None:
     return None
 
 
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show library warnings (numpy, scikit-learn, MLflow, Prefect) instead of "
+        "writing them to <home>/logs/forewarn.log.",
+    ),
+]
+
+
 @app.callback()
-def _root(ctx: typer.Context, home: HomeOption = None) -> None:
+def _root(ctx: typer.Context, home: HomeOption = None, verbose: VerboseOption = False) -> None:
     try:
         settings = load_settings(home=home)
     except SettingsError as exc:
@@ -99,6 +110,10 @@ def _root(ctx: typer.Context, home: HomeOption = None) -> None:
                 "free space or fix its permissions, or pass --home / FOREWARN_HOME",
             )
             raise typer.Exit(2)
+        if not verbose:
+            from forewarn.flows.logfile import capture_library_output
+
+            capture_library_output(settings.home)
     _check_registry(settings, write=ctx.invoked_subcommand not in READ_ONLY_COMMANDS)
     prepare_environment(settings)
     if not os.environ.get("PREFECT_API_URL"):  # Prefect would start its ephemeral server
@@ -131,6 +146,7 @@ def register() -> None:
     """Attach every command module (kept small: one module per area)."""
     from forewarn.flows import (  # noqa: F401  (register commands)
         commands_data,
+        commands_feedback,
         commands_monitor,
         commands_ops,
         commands_pipeline,

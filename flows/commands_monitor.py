@@ -29,13 +29,14 @@ def monitor(
     retrain: Annotated[bool, typer.Option(help="Let the gate run the training flow.")] = True,
 ) -> None:
     """Monitor a scored night and decide whether to retrain."""
-    from forewarn.flows.monitoring.flow import monitoring_flow
+    from forewarn.flows.monitoring.flow import monitoring_flow, monitoring_steps
 
     settings = settings_of(ctx)
     try:
-        out = monitoring_flow(
-            data, parse_time(as_of, "--as-of"), config, str(settings.home), retrain
-        )
+        with console.running("forewarn monitor", monitoring_steps(as_of is None)):
+            out = monitoring_flow(
+                data, parse_time(as_of, "--as-of"), config, str(settings.home), retrain
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return

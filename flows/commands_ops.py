@@ -78,15 +78,16 @@ def backtest(
 
     every = retrain_every if model is ModelMode.retrain else None
     try:
-        out = backtest_flow(
-            data,
-            first,
-            last,
-            config,
-            str(settings.home),
-            every,
-            max_reject_share,
-        )
+        with console.running("forewarn backtest"):
+            out = backtest_flow(
+                data,
+                first,
+                last,
+                config,
+                str(settings.home),
+                every,
+                max_reject_share,
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return

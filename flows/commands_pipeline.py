@@ -253,20 +253,21 @@ def train(
         _default_fits(data)
     cut = parse_time(until, "--until")
     prepared = prepared_run(data, config, "train", cut)  # before Prefect starts
-    from forewarn.flows.training import training_flow
+    from forewarn.flows.training import TRAINING_STEPS, training_flow
 
     try:
-        out = training_flow(
-            data,
-            config,
-            str(settings.home),
-            cut,
-            max_reject_share,
-            runner=runner and runner.value,
-            dask_address=dask_address,
-            batch_assets=batch_assets,
-            prepared=prepared,
-        )
+        with console.running("forewarn train", TRAINING_STEPS):
+            out = training_flow(
+                data,
+                config,
+                str(settings.home),
+                cut,
+                max_reject_share,
+                runner=runner and runner.value,
+                dask_address=dask_address,
+                batch_assets=batch_assets,
+                prepared=prepared,
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return
@@ -321,22 +322,23 @@ def score(
     settings = settings_of(ctx)
     when = parse_time(as_of, "--as-of")
     prepared = champion_run(data, config, settings, when, force)  # before Prefect starts
-    from forewarn.flows.scoring import scoring_flow
+    from forewarn.flows.scoring import scoring_flow, scoring_steps
 
     try:
-        out = scoring_flow(
-            data,
-            when,
-            config,
-            str(settings.home),
-            max_reject_share,
-            report,
-            runner=runner and runner.value,
-            dask_address=dask_address,
-            batch_assets=batch_assets,
-            prepared=prepared,
-            force=force,
-        )
+        with console.running("forewarn score", scoring_steps(report)):
+            out = scoring_flow(
+                data,
+                when,
+                config,
+                str(settings.home),
+                max_reject_share,
+                report,
+                runner=runner and runner.value,
+                dask_address=dask_address,
+                batch_assets=batch_assets,
+                prepared=prepared,
+                force=force,
+            )
     except Exception as exc:
         _fail_on(exc, home=settings.home)
         return
@@ -411,14 +413,15 @@ def demo(
     config: ExperimentOption = None,
 ) -> None:
     """Run the whole platform on a synthetic fleet: generate, train, score, report."""
-    from forewarn.flows.demo import demo_flow
+    from forewarn.flows.demo import demo_flow, demo_steps
 
     settings = settings_of(ctx)
     console.console.print(
         f"forewarn demo: {assets} assets x {days} days hourly, workspace {settings.home}"
     )
     try:
-        out = demo_flow(str(settings.home), assets, days, nights, seed, config)
+        with console.running("forewarn demo", demo_steps(nights)):
+            out = demo_flow(str(settings.home), assets, days, nights, seed, config)
     except Exception as exc:
         # A small synthetic fleet may simply hold too few failures; say what to change.
         _fail_on(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -25,8 +25,20 @@ from rich.table import Table
 
 from forewarn.features.dataset import ValidationReport
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+PIPED_WIDTH = 10_000
+"""Columns of output that is not a terminal (a pipe, a file, cron's mail): so wide that no
+command line or table row is ever wrapped (Rich would wrap at 80)."""
+
+
+def make_console(*, stderr: bool) -> Console:
+    """A console at the terminal's width, or ``PIPED_WIDTH`` when output is not a terminal."""
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else PIPED_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=width is not None)
+
+
+console = make_console(stderr=False)
+err_console = make_console(stderr=True)
 
 # C0/C1 control characters (ESC starts a terminal escape sequence, CR overwrites a line)
 # and the bidirectional overrides that reorder what a reader sees; tab and newline stay.
@@ -81,6 +93,14 @@ def spinner(description: str) -> Iterator[None]:
     ) as progress:
         progress.add_task(description, total=None)
         yield
+
+
+def running(command: str, steps: int | None = None) -> AbstractContextManager[None]:
+    """Steps and progress of a long command on stderr (``flows.console_progress``);
+    ``steps``: how many its flow runs, when the command knows."""
+    from forewarn.flows.console_progress import long_command
+
+    return long_command(err_console, command, steps)
 
 
 def print_features(result: Any) -> None:
@@ -213,6 +233,8 @@ def print_training(out: dict, tracking_uri: str) -> None:
     labels = out.get("labels", {})
     if labels:
         print_labels(labels)
+    if out.get("findings"):
+        console.print(f"technicians' findings counted as failures: {out['findings']:,}")
     metrics = out.get("metrics", {})
     for task, columns in HEADLINE.items():
         table = headline_table(task, metrics, columns)

@@ -9,6 +9,7 @@ from typing import Any
 
 from prefect import flow
 
+from forewarn.flows import progress
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.prepare import PreparedRun
@@ -19,6 +20,11 @@ from forewarn.flows.steps import champion_experiment, check_champion, claim_nigh
 from forewarn.flows.tasks import StepFailedError, run_step, score_night, write_report
 from forewarn.flows.training import validated
 from forewarn.serving.store import ScoreStore
+
+
+def scoring_steps(report: bool) -> int:
+    """Steps the scoring flow reports (a repeated name is one step)."""
+    return 7 if report else 6
 
 
 @flow(
@@ -53,6 +59,7 @@ def scoring_flow(
     reading plus the stale limit is refused (``NightOutOfRangeError``) unless ``force``.
     Without an ``experiment`` the risk-list rules are the champion's (saved at training).
     """
+    progress.expect(scoring_steps(report))
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )

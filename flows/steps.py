@@ -19,6 +19,7 @@ from forewarn.features.durations import parse_duration
 from forewarn.features.empty import dead_sensor_message, empty_columns, judge_empty
 from forewarn.features.fingerprint import fingerprint
 from forewarn.features.inputs import absent_columns, resolve_sensors
+from forewarn.features.labels import with_findings
 from forewarn.features.readers import DatasetError
 from forewarn.features.snapshots import (
     ID_COLUMNS,
@@ -34,6 +35,7 @@ from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring.nightly import save_night_inputs
 from forewarn.flows.settings import Settings
 from forewarn.serving.locking import StoreLockTimeoutError, locked
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.report import ReportMeta, write_report
 from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.schema import night_key
@@ -142,6 +144,7 @@ def build_training_frame(
     out: Path,
     until: datetime | None = None,
     report: ValidationReport | None = None,
+    findings: str | None = None,
 ) -> dict[str, Any]:
     """Build the labelled snapshot frame of a dataset and write it to ``out`` (Parquet).
 
@@ -152,6 +155,8 @@ def build_training_frame(
         A small record for the flow: frame path, row count, label report and the dataset
         fingerprint (logged with the model). ``report``, the flow's validation of the
         whole dataset, is reused when nothing is cut, saving a second full pass.
+        ``findings``: technicians' confirmed faults (``flows.feedback.collect_findings``),
+        merged into the events for the labels when the experiment opts in.
     """
     dataset = cut_at(load_dataset(url), until)
     if report is None or until is not None:
@@ -159,6 +164,7 @@ def build_training_frame(
     if report.start is None or report.end is None:
         raise ValueError(f"{url}: no accepted telemetry to build training snapshots from")
     first, last = training_span(report.start, report.end, exp.features.snapshot_every)
+    dataset = replace(dataset, events=with_findings(dataset.events, _findings(findings)))
     frame, labels = labelled_frame(
         dataset, report, exp.features, exp.labels, first, last, stale_after(exp)
     )
@@ -169,6 +175,10 @@ def build_training_frame(
         "labels": asdict(labels),
         "dataset": fingerprint(dataset, report),
     }
+
+
+def _findings(path: str | None) -> pl.DataFrame | None:
+    return None if path is None else pl.read_parquet(path)
 
 
 def check_tracking(tracking_uri: str) -> None:
@@ -471,7 +481,7 @@ def write_night_report(
             f"no scores stored for {as_of.isoformat()}: run `forewarn score --as-of ...` first"
         )
     history = store.history_for(as_of, exp.risk_list.trend_nights)
-    ranked = build_risk_list(scores, history, exp.risk_list)
+    ranked = build_risk_list(scores, history, exp.risk_list, read_outcomes(store))
     top = ranked.filter(pl.col("risk_rank") <= 10)["asset_id"].to_list()
     sensors = sensor_history(url, top, as_of, days=14) if url else None
     meta = ReportMeta(

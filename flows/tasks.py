@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Task, task
 
 from forewarn.features.readers import DatasetError
-from forewarn.flows import steps
+from forewarn.flows import progress, steps
 from forewarn.flows.experiment import ConfigError
 from forewarn.flows.faults import fault_point
 
@@ -67,8 +67,10 @@ def io_task(fn: Callable[P, R], name: str) -> Task[P, R]:
 def run_step(name: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Run a task (or function) and re-raise any failure as ``StepFailedError(name, …)``.
 
-    The step's boundaries are fault points (``flows.faults``) for reliability tests.
+    The step's boundaries are fault points (``flows.faults``) for reliability tests, and
+    its start is reported to the command's progress display (``flows.progress``).
     """
+    progress.step(name)
     try:
         fault_point(f"before:{name}")
         result = fn(*args, **kwargs)

@@ -8,13 +8,19 @@ from typing import Any
 from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
+from forewarn.flows import progress
 from forewarn.flows.batched import build_frame, validate_fleet
 from forewarn.flows.gates import QualityGateError
+from forewarn.flows.experiment import load_experiment
+from forewarn.flows.feedback import collect_findings, findings_in
 from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.prepare import PreparedRun, prepare_run
 from forewarn.flows.settings import Settings, load_settings
 from forewarn.flows.steps import check_tracking
 from forewarn.flows.tasks import StepFailedError, run_step, train_and_register
+
+TRAINING_STEPS = 6
+"""Steps the training flow reports (a repeated name is one step), findings aside."""
 
 
 class TooManyRejectsError(QualityGateError, ValueError):
@@ -78,6 +84,7 @@ def training_flow(
         prepared: the run as ``flows.prepare.prepare_run`` checked it (the CLI does so
             before Prefect starts); default: prepared here, as the first step.
     """
+    progress.expect(TRAINING_STEPS)
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
@@ -88,10 +95,21 @@ def training_flow(
     report = validated(data, settings, None, max_reject_share)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     run_dir = settings.home / "runs" / f"{exp.name}-{stamp}"
+    findings = None
+    if exp.labels.use_findings:
+        progress.expect(1)
+        findings = run_step(
+            "collect technicians' findings",
+            collect_findings,
+            settings,
+            until,
+            run_dir / "findings.parquet",
+        )
     built = run_step(
-        "build training frame", build_frame, data, exp, run_dir, until, settings, report
+        "build training frame", build_frame, data, exp, run_dir, until, settings, report, findings
     )
     info = {**built["dataset"], "labels": built["labels"], "until": until and until.isoformat()}
+    info["findings"] = 0 if findings is None else len(findings_in(findings))
     outcome = run_step(
         "train, evaluate and register",
         train_and_register,
@@ -112,7 +130,13 @@ def training_flow(
         outcome["run_id"],
         outcome["versions"],
     )
-    return {"experiment": exp.name, "frame": built["frame"], "labels": built["labels"], **outcome}
+    return {
+        "experiment": exp.name,
+        "frame": built["frame"],
+        "labels": built["labels"],
+        "findings": info["findings"],
+        **outcome,
+    }
 
 
 __all__ = ["StepFailedError", "TooManyRejectsError", "training_flow"]

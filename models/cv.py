@@ -10,6 +10,7 @@ change them.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from forewarn.models.risk import RiskModel
 from forewarn.models.selection import is_better
 from forewarn.models.slices import collect, sort_rows
 from forewarn.models.splits import negatives_filter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ def cross_validate(
             ).metrics
             names = (fold.train_end, fold.valid_start, fold.valid_end)
             results.append(FoldResult(f, c, *names, metrics))
+        # The CLI shows this as a "CV folds" bar (flows.progress reads ``progress``).
+        done = ("CV folds", f + 1, len(folds))
+        log.debug("CV fold %d of %d done", f + 1, len(folds), extra={"progress": done})
     return results, select_candidate(results, len(candidates), cfg)
 
 

@@ -17,20 +17,22 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from forewarn.serving.outcomes import FILL_IN_COLUMNS
 from forewarn.serving.render import environment
 from forewarn.serving.report_context import report_context
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import night_key
 
 PLANNER_COLUMNS: tuple[str, ...] = (
-    "risk_rank", "priority", "alert_state", "nights_on_list", "asset_id", "inspect",
-    "asset_type", "plant", "line", "p_fail", "likely_component", "likely_component_share",
-    "trend", "p_fail_change", "rul_hours", "rul_low_hours", "rul_high_hours", "top_drivers",
-    "status", "status_reason", "is_stale",
+    "risk_rank", "priority", "alert_state", "last_outcome", "last_outcome_night",
+    "nights_on_list", "asset_id", "inspect", "asset_type", "plant", "line", "p_fail",
+    "likely_component", "likely_component_share", "trend", "p_fail_change", "rul_hours",
+    "rul_low_hours", "rul_high_hours", "top_drivers", "status", "status_reason", "is_stale",
     "data_freshness_hours", "horizon_hours", "risk_model_version", "rul_model_version",
     "as_of", "scored_at",
 )  # fmt: skip
-"""Column order of the CSV/XLSX: what a planner reads first comes first."""
+"""Column order of the CSV/XLSX: what a planner reads first comes first; the empty
+``outcomes.FILL_IN_COLUMNS`` follow, for ``forewarn feedback import``."""
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -82,6 +84,7 @@ def planner_table(ranked: pl.DataFrame) -> pl.DataFrame:
         pl.col("top_drivers").list.join(" | "),
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         *rounded,
+        *(pl.lit(None, pl.String).alias(c) for c in FILL_IN_COLUMNS),
     )
 
 

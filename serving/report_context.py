@@ -86,6 +86,7 @@ def summary(ranked: pl.DataFrame) -> dict[str, Any]:
         "status": counts("status", _STATUS_ORDER),
         "new": alerts.get("new", 0),
         "still_open": alerts.get("still_open", 0),
+        "checked": alerts.get("checked", 0),
         "stale": int(ranked["is_stale"].sum()),
     }
 

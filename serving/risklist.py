@@ -37,6 +37,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from forewarn.serving.inspect import COMPONENT_COLUMN, what_to_inspect
+from forewarn.serving.outcomes import LIST_COLUMNS, last_outcomes, with_outcomes
 from forewarn.serving.schema import SCORE_SCHEMA, validate_scores
 
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "none")
@@ -54,6 +55,7 @@ RISK_COLUMNS: dict[str, pl.DataType] = {
     "alert_state": pl.String(),
     "nights_on_list": pl.UInt32(),
     "inspect": pl.String(),
+    **LIST_COLUMNS,
 }
 """Columns the risk list adds to the score frame, with their types."""
 
@@ -89,6 +91,12 @@ class RiskListConfig(BaseModel):
     top_n: int = Field(50, ge=1, description="rows shown in the report's top table")
     trend_nights: int = Field(7, ge=1, description="previous nights the trend looks back on")
     trend_tolerance: float = Field(0.02, ge=0, description="p_fail change still called steady")
+    recheck_factor: float = Field(
+        2.0,
+        ge=1,
+        description="an asset inspected with no fault found is alerted again (as new) only "
+        "once its p_fail reaches this many times the p_fail of the inspected night",
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:
@@ -211,6 +219,7 @@ def build_risk_list(
     scores: pl.DataFrame,
     history: pl.DataFrame | None = None,
     config: RiskListConfig | None = None,
+    outcomes: pl.DataFrame | None = None,
     component_col: str | None = COMPONENT_COLUMN,
 ) -> pl.DataFrame:
     """Turn one night of scores into the planners' ranked list.
@@ -220,13 +229,17 @@ def build_risk_list(
         history: previous nights' score frames, e.g. ``ScoreStore.history_for(as_of, n)``;
             rows on or after tonight are ignored. None or empty: every listed asset is new.
         config: budget, thresholds and trend settings.
+        outcomes: technicians' outcomes with ``p_fail_then``
+            (``outcome_store.read_outcomes``); later nights' are ignored. An asset found
+            healthy is ``checked`` instead of alerted (``outcomes.with_outcomes``).
         component_col: a column of ``scores`` naming each asset's likely component; when
             present it is what ``inspect`` says (else the top driver's sensor family).
 
     Returns:
         The score columns plus ``RISK_COLUMNS``, ranked rows first (by ``risk_rank``),
         then unranked rows by ``asset_id``. ``alert_state`` is ``new`` (on the list
-        tonight, not on the previous stored night), ``still_open`` (on both), or null
+        tonight, not on the previous stored night), ``still_open`` (on both), ``checked``
+        (on the list, but inspected with no fault found and not risen since), or null
         (not on the list); ``nights_on_list`` counts consecutive listed nights within
         the nights looked at, tonight included.
     """
@@ -242,9 +255,12 @@ def build_risk_list(
     ranked_tonight = prioritise(tonight.lazy(), config)
     ranked_prior = prioritise(prior.lazy(), config)
     per_asset = _trend_and_alerts(_grid(ranked_tonight, ranked_prior), config)
+    last = None if outcomes is None else last_outcomes(outcomes, as_of)
+    listed = ranked_tonight.join(per_asset, on="asset_id", how="left").with_columns(
+        alert_state=_alert_state()
+    )
     out = (
-        ranked_tonight.join(per_asset, on="asset_id", how="left")
-        .with_columns(alert_state=_alert_state())
+        with_outcomes(listed, last, config.recheck_factor)
         .sort(["risk_rank", "asset_id"], nulls_last=True)
         .select(*SCORE_SCHEMA.names(), *RISK_COLUMNS)
         .cast(RISK_COLUMNS)

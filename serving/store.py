@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -285,6 +285,11 @@ class ScoreStore:
             "ORDER BY as_of, asset_id"
         )
         return self._frame(sql, [to_utc(as_of), n])
+
+    def connect(self, *, write: bool) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The store's DuckDB under its lock, for modules that own other tables of the store
+        (``outcome_store``); the ``scores`` table exists once a write connection opened."""
+        return self._connect(write=write)
 
     def _frame(self, sql: str, params: list[object]) -> pl.DataFrame:
         frame = self._query(sql, params)

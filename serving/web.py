@@ -25,6 +25,8 @@ from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from forewarn.serving import svg
+from forewarn.serving.locking import StoreLockTimeoutError
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.render import environment
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import night_key
@@ -103,6 +105,9 @@ def create_app(
         night = night_or_404(as_of)
         row = lists.get(night).filter(pl.col("asset_id") == asset_id)
         history = store.history(asset_id, 60, until=night)
+        outcomes = read_outcomes(store).filter(
+            (pl.col("asset_id") == asset_id) & (pl.col("as_of") <= night)
+        )
         if row.is_empty() and history.is_empty():
             raise NotFoundError("no such asset")
         chart = svg.line_chart(
@@ -115,6 +120,7 @@ def create_app(
             asset_id=asset_id, night=night, row=row.row(0, named=True) if row.height else None,
             history=history.sort("as_of", descending=True).to_dicts(), chart=chart,
             report=report_url(night), rul_cap=rul_cap_hours,
+            outcomes=outcomes.sort("as_of", descending=True).to_dicts(),
         )  # fmt: skip
 
     @app.get("/api/nights")

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.schema import night_key, to_utc
 from forewarn.serving.store import ScoreStore
@@ -87,7 +88,8 @@ class ListCache:
                 self._lists.move_to_end(key)
                 return self._lists[key]
         history = self.store.history_for(night, self.config.trend_nights)
-        ranked = build_risk_list(self.store.night(night), history, self.config)
+        outcomes = read_outcomes(self.store)
+        ranked = build_risk_list(self.store.night(night), history, self.config, outcomes)
         with self._lock:
             self._lists[key] = ranked
             while len(self._lists) > self.size:
