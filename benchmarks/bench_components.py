@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -55,10 +56,10 @@ def dataset_frame(data: str, exp_path: str) -> pl.DataFrame:
     """Labelled snapshots of a contract dataset, built as ``forewarn features --every``."""
     from forewarn.flows.feature_files import frame_file
 
-    out = Path(f"/tmp/bench_components_frame_{abs(hash((data, exp_path)))}.parquet")
-    out.unlink(missing_ok=True)
-    frame_file(data, load_experiment(exp_path), out, None, None, None)
-    return pl.read_parquet(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "frame.parquet"
+        frame_file(data, load_experiment(exp_path), out, None, None, None)
+        return pl.read_parquet(out)
 
 
 def separate_table(
