@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 

@@ -11,7 +11,6 @@ back and removes what this run wrote for the night.
 from __future__ import annotations
 
 from contextlib import suppress
-
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path

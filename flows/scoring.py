@@ -12,9 +12,9 @@ from prefect import flow
 from forewarn.flows import progress
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
-from forewarn.flows.prepare import PreparedRun
 from forewarn.flows.night_undo import NightUndo
 from forewarn.flows.nights import pick_night
+from forewarn.flows.prepare import PreparedRun
 from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import champion_experiment, check_champion, claim_night, night_since
 from forewarn.flows.tasks import StepFailedError, run_step, score_night, write_report

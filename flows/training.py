@@ -10,9 +10,8 @@ from prefect import flow
 from forewarn.features.dataset import ValidationReport
 from forewarn.flows import progress
 from forewarn.flows.batched import build_frame, validate_fleet
-from forewarn.flows.gates import QualityGateError
-from forewarn.flows.experiment import load_experiment
 from forewarn.flows.feedback import collect_findings, findings_in
+from forewarn.flows.gates import QualityGateError
 from forewarn.flows.monitoring.tasks import save_reference
 from forewarn.flows.prepare import PreparedRun, prepare_run
 from forewarn.flows.settings import Settings, load_settings

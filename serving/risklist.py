@@ -125,13 +125,14 @@ def prioritise(scores: pl.LazyFrame, config: RiskListConfig) -> pl.LazyFrame:
     scorable = p.is_not_null() & (pl.col("status") != "unscorable")
     slots = (pl.len().over("as_of") * config.budget).ceil()
     rank = pl.col("_scorable").cast(pl.UInt32).cum_sum().over("as_of")
+    # Tie-breaks a frame may lack (score frames graded outside the store, older exports).
+    ties = [
+        (c, d) for c, d in (("p_raw", True), ("rul_hours", False)) if c in scores.collect_schema()
+    ]
+    keys = [("as_of", False), ("_scorable", True), ("p_fail", True), *ties, ("asset_id", False)]
     ranked = (
         scores.with_columns(_scorable=scorable)
-        .sort(
-            ["as_of", "_scorable", "p_fail", "p_raw", "rul_hours", "asset_id"],
-            descending=[False, True, True, True, False, False],
-            nulls_last=True,
-        )
+        .sort([k for k, _ in keys], descending=[d for _, d in keys], nulls_last=True)
         .with_columns(risk_rank=pl.when("_scorable").then(rank))
     )
     priority = (

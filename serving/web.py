@@ -25,7 +25,6 @@ from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from forewarn.serving import svg
-from forewarn.serving.locking import StoreLockTimeoutError
 from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.render import environment
 from forewarn.serving.risklist import RiskListConfig
@@ -220,7 +219,8 @@ def serve(
     """
     import uvicorn
 
-    app = create_app(store_path, reports_dir, config, allowed_hosts(host, allow_hosts), rul_cap_hours)
+    hosts = allowed_hosts(host, allow_hosts)
+    app = create_app(store_path, reports_dir, config, hosts, rul_cap_hours)
     sock = sock or listen(host, port)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
