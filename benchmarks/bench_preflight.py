@@ -30,7 +30,7 @@ regime_column = "operating_mod"
 def _timed(args: list[str], home: Path, expect: int) -> float:
     env = {**os.environ, "FOREWARN_HOME": str(home)}
     started = time.perf_counter()
-    out = subprocess.run(
+    out = subprocess.run(  # nosec B603  # this interpreter, fixed argv, no shell
         [sys.executable, "-m", "forewarn.flows", *args],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
