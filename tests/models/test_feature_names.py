@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from forewarn.models.boosting import booster_names
 from forewarn.models.config import LightGBMParams
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import RulModel
@@ -23,6 +22,8 @@ def _frame(rows: int = 300) -> tuple[pl.DataFrame, np.ndarray]:
 
 
 def test_booster_names_are_distinct_and_safe_and_keep_safe_names() -> None:
+    from forewarn.models.boosting import booster_names
+
     names = booster_names([*NAMES, "vibration__mean_7d", "a_b__max_1d"])
     assert len(set(names)) == len(names)
     assert names[-2:] == ["vibration__mean_7d", "a_b__max_1d"]
