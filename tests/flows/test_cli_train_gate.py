@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
 from forewarn.models.registry import NoChampionError, load_champion
 from tests.flows.conftest import FAST_EXPERIMENT, TRAIN_UNTIL
@@ -37,6 +38,19 @@ def test_train_exits_one_and_keeps_a_constant_model_challenger(
     assert "snapshots:" in text and "kept of" in text
 
     uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    (logged,) = client.search_runs(
+        [client.get_experiment_by_name("flowtest").experiment_id], "tags.forewarn.kind = 'training'"
+    )
+    assert logged.data.tags["promotion.risk.decision"] == "quality gate failed"
+    metrics = logged.data.metrics  # what became of the snapshot rows, with the run
+    assert (
+        metrics["data.snapshots_kept"]
+        + metrics["data.snapshots_excluded_downtime"]
+        + metrics["data.snapshots_excluded_after_last_reading"]
+        + metrics["data.snapshots_excluded_before_first_reading"]
+        == metrics["data.snapshots"]
+    )
     names = {"risk_name": "flowtest-risk", "rul_name": "flowtest-rul"}
     with pytest.raises(NoChampionError):  # registered, never put in service
         load_champion(uri, **names)
