@@ -177,10 +177,11 @@ def release(exc: BaseException) -> None:
 
 
 def hoist_home(argv: list[str]) -> list[str]:
-    """Move ``--home X`` / ``--home=X`` given after the subcommand to the front.
+    """Move the root options given after the subcommand to the front: ``--home X`` /
+    ``--home=X`` and ``--verbose`` / ``-v``.
 
-    ``--home`` belongs to the root command, yet users type it where the other options
-    are (``forewarn score --home X --data ...``); Click would refuse it there.
+    They belong to the root command, yet users type them where the other options are
+    (``forewarn score --home X --data ...``); Click would refuse them there.
     """
     args, moved, i = list(argv), [], 0
     while i < len(args):
@@ -190,7 +191,7 @@ def hoist_home(argv: list[str]) -> list[str]:
             moved += args[i : i + 2]
             del args[i : i + 2]
             continue
-        if args[i].startswith("--home="):
+        if args[i].startswith("--home=") or args[i] in ("--verbose", "-v"):
             moved.append(args.pop(i))
             continue
         i += 1
