@@ -95,7 +95,7 @@ def _walk_local(folder: str) -> list[str]:
     """
     seen: set[tuple[int, int]] = set()
     files: list[str] = []
-    for path, dirs, names in os.walk(folder, followlinks=True):
+    for path, dirs, names in os.walk(folder, followlinks=True, onerror=_unreadable):
         info = os.stat(path)
         if (info.st_dev, info.st_ino) in seen:
             dirs[:] = []
@@ -104,6 +104,14 @@ def _walk_local(folder: str) -> list[str]:
         dirs.sort()
         files.extend(f"{path}/{name}" for name in names)
     return files
+
+
+def _unreadable(exc: OSError) -> None:
+    """A partition folder that cannot be listed would be a silent hole in the table."""
+    raise DatasetError(
+        f"{exc.filename}: cannot list this folder ({exc.strerror}); its files belong to the "
+        "table. Fix its permissions, or move it out of the dataset."
+    ) from exc
 
 
 def locate_tables(url: str) -> dict[str, TableSource]:

@@ -2,8 +2,10 @@
 
 Every asset in the assets table gets a row, so none is dropped silently: assets the
 model cannot score (no readings in the scoring window, an asset type the model never
-saw) are kept as ``unscorable`` with the reason; stale and short-history assets are
-scored but flagged, never silently treated as healthy.
+saw, a sensor the model reads without any value in the window) are kept as
+``unscorable`` with the reason; stale and short-history assets are scored but flagged,
+never silently treated as healthy. Readings are counted in sensor values, not rows
+(``serving.freshness``).
 """
 
 from __future__ import annotations

@@ -97,3 +97,24 @@ def test_a_nul_filled_csv_is_refused_from_a_bounded_prefix(
 def test_describe_csv_names_what_a_file_is(prefix: bytes, verdict: str | None) -> None:
     got = sniff.describe_csv(prefix)
     assert (got is None) if verdict is None else (verdict in (got or "")), got
+
+
+def test_a_partition_folder_that_cannot_be_listed_is_a_structural_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    data = tmp_path / "data"
+    _table(data, "telemetry/a/p.csv", "A1,2025-01-01,1\n")
+    _table(data, "telemetry/b/p.csv", "A1,2025-01-02,1\n")
+    (data / "assets.csv").write_text(ASSETS, encoding="utf-8")
+    locked, real_scandir = str(data / "telemetry" / "b"), os.scandir
+
+    def scandir(path: str = ".") -> object:  # as for a folder without read permission
+        if str(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DatasetError, match="telemetry/b: cannot list this folder"):
+        locate_tables(str(data))
