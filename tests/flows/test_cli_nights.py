@@ -132,4 +132,3 @@ def test_score_without_config_keeps_the_champions_list_rules(
     csv = home / "reports" / f"risk_list_{night_key(NIGHT)}.csv"
     ranked = pl.read_csv(csv)
     assert ranked.filter(pl.col("priority") == "P1").height == 12
-
