@@ -313,13 +313,13 @@ def budget_line(metrics: dict, model: str = "lightgbm") -> str | None:
     key = f"risk.{model}."
     if f"{key}most_catchable_at_budget" not in metrics:
         return None
-    got = {n: metrics.get(f"{key}caught_at_{n}_per_night", 0) for n in (1, 2, 5, 10)}
-    curve = ", ".join(f"{n} a night {v:.0f}" for n, v in got.items())
+    got = [metrics.get(f"{key}caught_at_{n}_per_night", 0) for n in (1, 2, 5, 10)]
     return (
         f"budget curve (validation): of {metrics.get(f'{key}events', 0):.0f} failures, "
-        f"inspecting {curve}; the budget ({metrics.get(f'{key}inspections_per_day', 0):.1f} "
-        f"a night, {metrics.get(f'{key}failing_assets_per_day', 0):.1f} machines failing a "
-        f"night) could have caught at most {metrics[f'{key}most_catchable_at_budget']:.0f}"
+        f"1 / 2 / 5 / 10 inspections a night catch {' / '.join(f'{v:.0f}' for v in got)}; "
+        f"the budget ({metrics.get(f'{key}inspections_per_day', 0):.1f} a night, "
+        f"{metrics.get(f'{key}failing_assets_per_day', 0):.1f} machines failing a night) "
+        f"could catch at most {metrics[f'{key}most_catchable_at_budget']:.0f}"
     )
 
 

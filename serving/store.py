@@ -198,6 +198,7 @@ class ScoreStore:
         folder = self.parquet_path(as_of).parent
         aside = folder.with_name(f".deleting-{folder.name}-{os.getpid()}")
         with self._connect(write=True) as con:
+            self._recover_deletes(con)
             rows = con.execute("SELECT count(*) FROM scores WHERE as_of = $1", [as_of]).fetchone()
             if not rows or not rows[0]:
                 raise LookupError(f"no night {as_of.isoformat()} in the score store {self.path}")
@@ -229,6 +230,20 @@ class ScoreStore:
             StoreDamagedError: the database file is truncated or damaged.
         """
         self._query("SELECT sum(hash(COLUMNS(*))) FROM scores", [])
+
+    def _recover_deletes(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Finish what a delete that died left behind (called under the write lock): an
+        export moved aside goes back if its night's rows are still there, else away."""
+        stored = {
+            night_key(n) for (n,) in con.execute("SELECT DISTINCT as_of FROM scores").fetchall()
+        }
+        for aside in (self.path / "scores").glob(".deleting-as_of=*"):
+            name = aside.name.removeprefix(".deleting-").rsplit("-", 1)[0]
+            home = aside.with_name(name)
+            if name.removeprefix("as_of=") in stored and not home.exists():
+                os.replace(aside, home)
+            else:
+                shutil.rmtree(aside, ignore_errors=True)
 
     def nights(self) -> list[datetime]:
         """All stored nights, oldest first."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -132,7 +132,3 @@ def test_score_without_config_keeps_the_champions_list_rules(
     csv = home / "reports" / f"risk_list_{night_key(NIGHT)}.csv"
     ranked = pl.read_csv(csv)
     assert ranked.filter(pl.col("priority") == "P1").height == 12
-
-
-def test_last_night_constant_matches_the_fleet() -> None:
-    assert datetime(2025, 4, 10, tzinfo=UTC) == LAST_NIGHT
