@@ -14,6 +14,7 @@ from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, release, settings_of
 from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
+from forewarn.flows.settings import Settings
 
 ExperimentOption = Annotated[
     str | None,
@@ -73,6 +74,22 @@ def where_full(error: BaseException, home: Path | None) -> str:
     probe = next((p for p in (place, *place.parents) if p.exists()), Path("."))
     free = shutil.disk_usage(probe).free
     return f"{place} ({free / 1e6:,.1f} MB free)"
+
+
+def _check_stores(settings: Settings, config: str | None) -> None:
+    """A damaged score store or champion fails in seconds, before Prefect starts (the
+    flow checks both again, for callers that run it directly); errors carry a hint."""
+    from forewarn.flows.steps import check_champion
+    from forewarn.serving.store import ScoreStore
+
+    ScoreStore(settings.scores_dir).check()
+    try:
+        exp = load_experiment(config)
+        check_champion(exp, settings)
+    except Exception as exc:
+        if getattr(exc, "hint", None):
+            raise  # damaged: one clear message (cli.main), exit 2
+        return  # a bad config, a server down: the flow's own step reports it
 
 
 def _fail_on(
@@ -237,6 +254,7 @@ def score(
     when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
+    _check_stores(settings, config)
     try:
         out = scoring_flow(
             data,
