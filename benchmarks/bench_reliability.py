@@ -58,7 +58,7 @@ def run(home: Path, *argv: str, env: dict[str, str] | None = None) -> tuple[int,
 def stored_rows(home: Path) -> int:
     con = duckdb.connect(str(home / "scores" / "scores.duckdb"), read_only=True)
     try:
-        return int(con.sql("SELECT count(*) FROM scores").fetchone()[0])  # type: ignore[index]
+        return int(con.execute("SELECT count(*) FROM scores").fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
 
@@ -116,8 +116,11 @@ def truncate(path: Path, keep: float) -> None:
 
 
 def corrupt(path: Path) -> None:
+    """Garble the start of every DuckDB block (after the 12 KB of headers): a store this
+    small leaves most of its file unused, where random bytes would harm nothing."""
     data = bytearray(path.read_bytes())
-    data[len(data) // 2 : len(data) // 2 + 4096] = os.urandom(4096)
+    for offset in range(12288, len(data) - 4096, 262144):
+        data[offset + 8 : offset + 4096] = os.urandom(4088)
     path.write_bytes(bytes(data))
 
 
@@ -306,17 +309,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--workspace", type=Path, help="an existing demo workspace to copy (skips the demo)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-reliability-") as tmp:
-        base = Path(tmp) / "demo"
-        code, out, seconds = run(
-            base, "demo", "--assets", str(args.assets), "--days", str(args.days), "--nights", "1"
-        )
-        if code:
-            raise SystemExit(f"forewarn demo failed ({code}): {out[-2000:]}")
+        base, seconds = Path(tmp) / "demo", 0.0
+        if args.workspace:
+            shutil.copytree(args.workspace, base, ignore=shutil.ignore_patterns("prefect"))
+        else:
+            argv = ["--assets", str(args.assets), "--days", str(args.days), "--nights", "1"]
+            code, out, seconds = run(base, "demo", *argv)
+            if code:
+                raise SystemExit(f"forewarn demo failed ({code}): {out[-2000:]}")
         fleet = str(base / "data" / "demo-fleet")
         con = duckdb.connect(str(base / "scores" / "scores.duckdb"), read_only=True)
-        as_of = str(con.sql("SELECT max(as_of) FROM scores").fetchone()[0])  # type: ignore[index]
+        as_of = str(con.execute("SELECT max(as_of) FROM scores").fetchone()[0])  # type: ignore[index]
         con.close()
         kills = []
         for sig in [signal.SIGKILL, signal.SIGTERM] * args.kills:
@@ -329,10 +337,11 @@ def main() -> None:
         damage = [damaged_store(base, Path(tmp), n, fleet, as_of) for n in damage_cases()]
         web = load_check(base, args.requests, args.clients)
     load = os.getloadavg()[0]
+    took = f" (demo took {seconds:.0f} s)" if seconds else ""
     header = (
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
         f"{os.cpu_count()} cores shared (1-min load ≈ {load:.1f}), demo fleet of {args.assets} "
-        f"assets x {args.days} days (demo took {seconds:.0f} s). Reproduce: "
+        f"assets x {args.days} days{took}. Reproduce: "
         f"`.venv/bin/python benchmarks/bench_reliability.py --assets {args.assets} "
         f"--days {args.days}`. Times include each command's own start-up (imports, "
         "Prefect's API) on that loaded machine."

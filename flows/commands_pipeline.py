@@ -80,6 +80,22 @@ def where_full(error: BaseException, home: Path | None) -> str:
     return f"{place} ({free / 1e6:,.1f} MB free)"
 
 
+def _check_stores(settings: Settings, config: str | None) -> None:
+    """A damaged score store or champion fails in seconds, before Prefect starts (the
+    flow checks both again, for callers that run it directly); errors carry a hint."""
+    from forewarn.flows.steps import check_champion
+    from forewarn.serving.store import ScoreStore
+
+    ScoreStore(settings.scores_dir).check()
+    try:
+        exp = load_experiment(config)
+        check_champion(exp, settings)
+    except Exception as exc:
+        if getattr(exc, "hint", None):
+            raise  # damaged: one clear message (cli.main), exit 2
+        return  # a bad config, a server down: the flow's own step reports it
+
+
 def _fail_on(
     exc: Exception, training_data_hint: str | None = None, home: Path | None = None
 ) -> None:
@@ -321,6 +337,7 @@ def score(
     """Score every asset with the champion models and store tonight's risk list."""
     settings = settings_of(ctx)
     when = parse_time(as_of, "--as-of")
+    _check_stores(settings, config)  # damaged stores: one clear error in seconds
     prepared = champion_run(data, config, settings, when, force)  # before Prefect starts
     from forewarn.flows.scoring import scoring_flow, scoring_steps
 

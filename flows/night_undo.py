@@ -47,14 +47,14 @@ class NightUndo:
         return [p for p in paths if p.is_file() and p.stat().st_mtime >= self.started]
 
     def undo(self) -> str:
-        """Put tonight back as it was before the run; say what was done."""
+        """Put tonight back as it was before the run; say what was done ("" for nothing)."""
         store = ScoreStore(self.settings.scores_dir)
         stored = store.night(self.as_of)
         ours = stored.height > 0 and (stored["scored_at"] == self.scored_at).all()
         for path in self._written():
             path.unlink()
         if not ours:
-            return "tonight was not stored"
+            return ""
         if self.previous.height:
             store.write_night(self.previous)
             return "tonight's earlier scores were put back"

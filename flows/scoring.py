@@ -112,4 +112,5 @@ def _undo(undo: NightUndo, exc: StepFailedError) -> None:
         done = undo.undo()
     except Exception as again:  # a disk still full: say so, the re-run fixes it
         done = f"undoing tonight failed too ({again}); re-run once the cause is fixed"
-    exc.args = (f"{exc.args[0]}; {done}",)
+    if done:
+        exc.args = (f"{exc.args[0]}; {done}",)

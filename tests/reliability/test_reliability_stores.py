@@ -22,8 +22,9 @@ import pytest
 from forewarn.serving.store import ScoreStore
 from tests.reliability.workspace import NIGHT, PREV, RISK, Trained
 
-CLEAR_WITHIN_S = 30.0  # the CLI's own start-up on a busy 2-core machine included
-FLOW_WITHIN_S = 90.0  # found by a flow step: Prefect's start-up too, before any features
+# Before Prefect starts, so seconds on an idle machine (benchmarks/bench_reliability.py);
+# the bound leaves room for the CLI's own start-up on a 2-core machine shared by CI jobs.
+CLEAR_WITHIN_S = 60.0
 NOISE = ("Traceback", "[LightGBM] [Fatal]", "nanobind", "sqlalchemy")
 
 
@@ -123,8 +124,7 @@ def test_damaged_champion_files_are_named_not_lightgbm_noise(
         target.write_text('{"format": "forewarn-bundle/1", "boosters": [', encoding="utf-8")
     code, out, seconds = score(trained, home)
     needles = (f"model {RISK!r} version 1", str(target.parent), target.name, "retrain")
-    assert_clear(code, out, seconds, *needles, within=FLOW_WITHIN_S)
-    assert "check the champion's files" in out  # before any feature was built
+    assert_clear(code, out, seconds, *needles)
     scores_untouched(home, before)
 
 
