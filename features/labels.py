@@ -89,11 +89,11 @@ def label_frame(
         )
     censored = pl.col("_next").is_null()
     until = pl.when(censored).then(pl.lit(data_end)).otherwise(pl.col("_next"))
+    # The true time to the next failure (or to censoring): the RUL model caps its own
+    # target at ``[model] rul_cap``.
     rul = div((until - pl.col("as_of")).dt.total_microseconds().cast(pl.Float64), US_PER_HOUR).clip(
         lower_bound=0.0
     )
-    if labels.rul_cap is not None:
-        rul = rul.clip(upper_bound=seconds(labels.rul_cap) / 3600.0)
     exprs += [rul.alias("rul_hours"), censored.alias("rul_censored")]
     down = _in_downtime(snaps, failures, seconds(labels.downtime) * 1_000_000)
     out = out.with_columns(exprs).join(

@@ -38,7 +38,7 @@ NEAR_CONSTANT_SHARE = 0.97
 REGIME_MAX_LEVELS = 6
 """A whole-numbered column with 2..6 values is an operating mode, not a measurement."""
 FEW_FAILURES = 20
-"""Below this many validation failures, promotion grades ranking (ROC-AUC), not recall."""
+"""Below this many validation failures, recall ties are broken by ROC-AUC, not PR-AUC."""
 MAX_SNAPSHOTS = 1_500_000
 """Training snapshots the suggestion aims to stay under (memory and boosting time)."""
 
@@ -370,12 +370,16 @@ def _model(p: DataProfile, split: _Split, hz: int, cap: int, rows: int) -> list[
 
 
 def _promotion(failures: int) -> list[Choice]:
-    """Event recall on a handful of validation failures moves in steps of 1/N and ties
-    its baselines; ROC-AUC grades the order of every validation snapshot."""
+    """Promote on event recall (failures flagged in time within the budget: the planners'
+    question). On a handful of validation failures recall moves in steps of 1/N and
+    often ties a baseline; ROC-AUC, the order of every snapshot, then breaks the tie."""
     if failures >= FEW_FAILURES:
         return [Choice("promotion_metric", "event_recall"), Choice("tie_break_metric", "pr_auc")]
-    why = f"{failures} validation failures: recall on so few moves in steps, ties baselines"
-    return [Choice("promotion_metric", "roc_auc", why), Choice("tie_break_metric", "pr_auc")]
+    why = f"{failures} validation failures: recall moves in steps of 1/{max(failures, 1)}"
+    return [
+        Choice("promotion_metric", "event_recall"),
+        Choice("tie_break_metric", "roc_auc", why + "; ties go to the better ranking"),
+    ]
 
 
 def _notes(

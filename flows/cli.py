@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from forewarn.flows.settings import Settings, load_settings, prepare_environment
+from forewarn.flows.prepare import time_problem
+from forewarn.flows.settings import Settings, SettingsError, load_settings, prepare_environment
 
 app = typer.Typer(
     name="forewarn",
@@ -41,7 +42,7 @@ HomeOption = Annotated[
 
 
 def parse_time(text: str | None, option: str) -> datetime | None:
-    """Parse an ISO date/time option as UTC (naive input is taken as UTC)."""
+    """Parse an ISO date/time option as UTC (naive input is taken as UTC), 1970..2100."""
     if text is None:
         return None
     try:
@@ -51,7 +52,11 @@ def parse_time(text: str | None, option: str) -> datetime | None:
             f"{text!r} is not a date/time; use ISO form such as 2025-06-30 or 2025-06-30T02:00Z",
             param_hint=option,
         ) from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    problem = time_problem(value, option)
+    if problem is not None:  # 1925 or 2999: a typo, and date arithmetic would overflow
+        raise typer.BadParameter(f"{problem.message}. {problem.fix}", param_hint=option)
+    return value
 
 
 READ_ONLY_COMMANDS = frozenset({"serve", "models", "config"})
@@ -75,7 +80,13 @@ def workspace_problem(home: Path) -> str | None:
 
 @app.callback()
 def _root(ctx: typer.Context, home: HomeOption = None) -> None:
-    settings = load_settings(home=home)
+    try:
+        settings = load_settings(home=home)
+    except SettingsError as exc:
+        from forewarn.flows import console
+
+        console.fail(str(exc), "fix or unset the variable (README: Settings)")
+        raise typer.Exit(2) from exc
     if ctx.invoked_subcommand not in READ_ONLY_COMMANDS:
         problem = workspace_problem(settings.home)
         if problem:
@@ -103,6 +114,7 @@ def register() -> None:
         commands_monitor,
         commands_ops,
         commands_pipeline,
+        commands_registry,
         commands_suggest,
     )
 

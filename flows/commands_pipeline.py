@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,10 @@ from forewarn.flows import console
 from forewarn.flows.cli import app, parse_time, settings_of
 from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
+from forewarn.flows.settings import Settings
+
+if TYPE_CHECKING:
+    from forewarn.flows.prepare import PreparedRun
 
 ExperimentOption = Annotated[
     str | None,
@@ -91,6 +95,42 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
     raise exc
 
 
+def prepared_run(
+    data: str, experiment: Any, purpose: str, as_of: datetime | None = None
+) -> PreparedRun:
+    """``flows.prepare.prepare_run`` before Prefect starts: exit 2 listing every problem.
+
+    A config typo or a history too short for the experiment is reported in seconds,
+    all at once, instead of a minute into feature building, one at a time.
+    """
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.prepare import PreflightError, prepare_run
+
+    try:
+        run = prepare_run(data, experiment, purpose, as_of)  # type: ignore[arg-type]
+    except (ConfigError, DatasetError, PreflightError) as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    for note in run.notes:
+        console.note(note)
+    return run
+
+
+def champion_run(data: str, config: str | None, settings: Settings, as_of: datetime) -> PreparedRun:
+    """``prepared_run`` of a night scored by the champion (its logged features)."""
+    from forewarn.flows.steps import champion_experiment
+
+    try:
+        exp = champion_experiment(load_experiment(config), settings)
+    except ConfigError as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    except RuntimeError as exc:  # the registry is down: say so, as `forewarn models` does
+        console.fail(str(exc))
+        raise typer.Exit(1) from exc
+    return prepared_run(data, exp, "night", as_of)
+
+
 @app.command(
     epilog=(
         "Examples:\n\n"
@@ -139,8 +179,11 @@ def features(
     if when is not None and (first or last):
         console.fail("--start and --end go with --every, not --as-of")
         raise typer.Exit(2)
+    if when is not None:
+        exp = prepared_run(data, config, "night", when).experiment
+    else:
+        exp = prepared_run(data, config, "frame", last).experiment
     try:
-        exp = load_experiment(config)
         with console.spinner("building feature snapshots"):
             result = (
                 snapshot_file(data, when, exp, out)
@@ -157,7 +200,10 @@ def features(
     epilog=(
         "Example: [bold]forewarn train --data .forewarn/data/fleet -c short_horizon[/]\n\n"
         "Runs the training flow: validate → training frame → train + evaluate → MLflow → "
-        "promotion (champion only if it beats the current one)."
+        "promotion (champion only if it beats the current one).\n\n"
+        "Without -c it uses the default experiment, written for the synthetic fleet's "
+        "sensors; on other data it stops at once and says to run "
+        "[bold]forewarn config suggest --data DATA > experiments/mine.toml[/]."
     )
 )
 def train(
@@ -173,26 +219,32 @@ def train(
     batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Train failure-risk and RUL models and register them in MLflow."""
-    from forewarn.flows.training import training_flow
-
     settings = settings_of(ctx)
     if config is None:
         _default_fits(data)
+    cut = parse_time(until, "--until")
+    prepared = prepared_run(data, config, "train", cut)  # before Prefect starts
+    from forewarn.flows.training import training_flow
+
     try:
         out = training_flow(
             data,
             config,
             str(settings.home),
-            parse_time(until, "--until"),
+            cut,
             max_reject_share,
             runner=runner and runner.value,
             dask_address=dask_address,
             batch_assets=batch_assets,
+            prepared=prepared,
         )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return
     console.print_training(out, settings.tracking_uri)
+    if out.get("gate"):  # registered, but not fit to serve the nightly list
+        console.fail(*console.gate_failure(out, config))
+        raise typer.Exit(1)
 
 
 def _default_fits(data: str) -> None:
@@ -230,12 +282,13 @@ def score(
     batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Score every asset with the champion models and store tonight's risk list."""
-    from forewarn.flows.scoring import scoring_flow
-
     settings = settings_of(ctx)
     when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
+    prepared = champion_run(data, config, settings, when)  # before Prefect starts
+    from forewarn.flows.scoring import scoring_flow
+
     try:
         out = scoring_flow(
             data,
@@ -247,6 +300,7 @@ def score(
             runner=runner and runner.value,
             dask_address=dask_address,
             batch_assets=batch_assets,
+            prepared=prepared,
         )
     except Exception as exc:
         _fail_on(exc)

@@ -107,6 +107,11 @@ def fail(message: str, hint: str | None = None) -> None:
         err_console.print(f"[yellow]hint:[/] {escape(hint)}")
 
 
+def note(message: str) -> None:
+    """Print something worth knowing that does not stop the run, to stderr."""
+    err_console.print(f"[yellow]note:[/] {escape(message)}")
+
+
 def validation_table(report: ValidationReport) -> Table:
     """Per-table input/accepted/rejected counts."""
     # Every text below comes from the dataset (names, types, reasons): escape() keeps
@@ -187,12 +192,47 @@ def print_training(out: dict, tracking_uri: str) -> None:
         table = headline_table(task, metrics, columns)
         if table.row_count:
             console.print(table)
+    for line in graded_lines(out.get("graded", {})):
+        console.print(line)
     for task, version in out.get("versions", {}).items():
         verdict = "champion" if out["promoted"].get(task) else "challenger"
-        console.print(f"{task}: version {version} → {verdict} ({out['decisions'].get(task)})")
+        reason = escape(str(out["decisions"].get(task)))
+        console.print(f"{task}: version {version} → {verdict} ({reason})")
     for note in out.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"MLflow: {tracking_uri}")
+
+
+def graded_lines(graded: dict) -> list[str]:
+    """What each model was graded on (``models.gate.graded_on``), one line per task."""
+    lines = []
+    if "risk" in graded:
+        g = graded["risk"]
+        lines.append(
+            f"risk model graded on {g['rows']:,} validation snapshots ({g['positives']:,} "
+            f"positive, {g['failures']:,} failures) from {g['start'][:16]} to {g['end'][:16]}"
+        )
+    if "rul" in graded:
+        g = graded["rul"]
+        lines.append(
+            f"RUL model graded on {g['rows']:,} snapshots from {g['start'][:16]} to {g['end'][:16]}"
+        )
+    return lines
+
+
+def gate_failure(out: dict, config: str | None) -> tuple[str, str]:
+    """The quality gate's error and how to promote by hand, for ``forewarn train``."""
+    versions = out.get("versions", {})
+    held = {task: versions[task] for task in out["gate"] if task in versions}
+    lines = [f"{task} v{held.get(task, '?')}: {'; '.join(w)}" for task, w in out["gate"].items()]
+    message = "quality gate failed; not made champion:\n  " + "\n  ".join(lines)
+    options = " ".join(f"--{task} {version}" for task, version in held.items())
+    flag = f" -c {config}" if config else ""
+    hint = (
+        "the models are registered and stay challenger; fix the data or config and re-train, "
+        f"or put them in service anyway: forewarn promote {options}{flag}"
+    )
+    return message, hint
 
 
 def print_scoring(out: dict) -> None:

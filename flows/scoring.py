@@ -11,6 +11,7 @@ from prefect import flow
 
 from forewarn.flows.batched import night_inputs
 from forewarn.flows.experiment import load_experiment
+from forewarn.flows.prepare import PreparedRun
 from forewarn.flows.settings import load_settings
 from forewarn.flows.steps import champion_experiment, claim_night, night_since
 from forewarn.flows.tasks import run_step, score_night, write_report
@@ -33,6 +34,7 @@ def scoring_flow(
     runner: str | None = None,
     dask_address: str | None = None,
     batch_assets: int | None = None,
+    prepared: PreparedRun | None = None,
 ) -> dict[str, Any]:
     """Score every asset at ``as_of`` and write that night's risk list and report.
 
@@ -40,12 +42,17 @@ def scoring_flow(
     second run while one is scoring the same night fails at once ("claim the night").
     A fleet bigger than one feature batch is built in batches first (``flows.batched``;
     ``runner``, ``dask_address`` and ``batch_assets`` override the settings).
+    ``prepared``: the night as the CLI checked it before Prefect started
+    (``flows.prepare``: the champion's experiment against the data's columns).
     """
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
-    exp = run_step("load experiment config", load_experiment, experiment)
-    exp = run_step("load the champion's config", champion_experiment, exp, settings)
+    if prepared is not None:
+        exp = prepared.experiment
+    else:
+        exp = run_step("load experiment config", load_experiment, experiment)
+        exp = run_step("load the champion's config", champion_experiment, exp, settings)
     with run_step("claim the night", claim_night, settings.scores_dir, as_of):
         since = run_step("validate data", night_since, data, as_of, exp)
         validated(data, settings, as_of, max_reject_share, since)

@@ -16,6 +16,7 @@ import polars as pl
 from forewarn.features.atomic import write_parquet_atomic
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
 from forewarn.features.durations import parse_duration
+from forewarn.features.empty import dead_sensor_message, empty_columns, judge_empty
 from forewarn.features.fingerprint import fingerprint
 from forewarn.features.inputs import absent_columns
 from forewarn.features.readers import DatasetError
@@ -205,8 +206,11 @@ def train_and_register(
     """Train, evaluate, log to MLflow and decide champion/challenger.
 
     Returns:
-        Run id, registered versions, the promotion decisions and headline metrics.
+        Run id, registered versions, the promotion decisions, the quality gate's findings
+        per task (``gate``; empty when both passed), what the models were graded on
+        (``graded``) and headline metrics.
     """
+    from forewarn.models.gate import graded_on
     from forewarn.models.registry import log_and_register  # heavy (mlflow): import on use
     from forewarn.models.slices import FrameSource
     from forewarn.models.training import train_models
@@ -217,6 +221,10 @@ def train_and_register(
     frame = FrameSource.parquet(frame_path)
     features = model_features(list(frame.columns), exp)
     rows = frame.rows.select(pl.len()).collect().item()
+    empty = judge_empty(exp.features, features, empty_columns(frame.rows, features))
+    if empty.dead_sensors:
+        raise ValueError(dead_sensor_message(empty.dead_sensors, rows))
+    dataset_info = {**dataset_info, "empty_features": empty.empty_stats}
     with training_backend(settings, rows):  # LightGBM on Dask for big frames
         result = train_models(
             frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir
@@ -235,10 +243,21 @@ def train_and_register(
         "versions": dict(outcome.versions),
         "decisions": {k: d.reason for k, d in outcome.decisions.items()},
         "promoted": {k: d.promoted for k, d in outcome.decisions.items()},
+        "gate": {k: list(d.gate) for k, d in outcome.decisions.items() if d.gate},
+        "graded": graded_on(result),
         "metrics": {k: v for k, v in result.metrics.items() if "." in k or k.startswith("risk")},
         "beats_baselines": dict(result.beats_baselines),
-        "notes": list(result.notes),
+        "notes": [*_empty_note(empty.empty_stats), *result.notes],
     }
+
+
+def _empty_note(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [
+        f"{len(names)} feature(s) are empty in every training snapshot (statistics the data "
+        f"cannot give, never split on; logged as dataset.empty_features): {', '.join(names)}"
+    ]
 
 
 def longest_window(exp: ExperimentConfig) -> str:
@@ -284,9 +303,15 @@ def champion_experiment(exp: ExperimentConfig, settings: Settings) -> Experiment
     return exp.model_copy(
         update={
             "features": FeatureSpec.model_validate(logged["features"]),
-            "labels": LabelSpec.model_validate(logged["labels"]),
+            "labels": LabelSpec.model_validate(logged_labels(logged["labels"])),
         }
     )
+
+
+def logged_labels(labels: dict[str, Any]) -> dict[str, Any]:
+    """A run's logged ``[labels]`` without the ``rul_cap`` of older runs: their model's
+    ``[model] rul_cap`` (kept within it) was the cap that shaped the RUL target."""
+    return {k: v for k, v in labels.items() if k != "rul_cap"}
 
 
 def scoring_since(

@@ -9,8 +9,8 @@ from prefect import flow
 
 from forewarn.features.dataset import ValidationReport
 from forewarn.flows.batched import build_frame, validate_fleet
-from forewarn.flows.experiment import load_experiment
 from forewarn.flows.monitoring.tasks import save_reference
+from forewarn.flows.prepare import PreparedRun, prepare_run
 from forewarn.flows.settings import Settings, load_settings
 from forewarn.flows.steps import check_tracking
 from forewarn.flows.tasks import StepFailedError, run_step, train_and_register
@@ -60,6 +60,7 @@ def training_flow(
     runner: str | None = None,
     dask_address: str | None = None,
     batch_assets: int | None = None,
+    prepared: PreparedRun | None = None,
 ) -> dict[str, Any]:
     """Train risk and RUL models on a dataset and register them (challenger/champion).
 
@@ -72,11 +73,15 @@ def training_flow(
         runner: ``local`` or ``dask`` (default from settings, see ``flows.runners``).
         dask_address: Dask scheduler address (default from settings; unset: local cluster).
         batch_assets: assets per feature batch (default: by the settings' reading budget).
+        prepared: the run as ``flows.prepare.prepare_run`` checked it (the CLI does so
+            before Prefect starts); default: prepared here, as the first step.
     """
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
-    exp = run_step("load experiment config", load_experiment, experiment)
+    if prepared is None:
+        prepared = run_step("prepare the run", prepare_run, data, experiment, "train", until)
+    exp = prepared.experiment
     run_step("connect to MLflow", check_tracking, settings.tracking_uri)
     report = validated(data, settings, None, max_reject_share)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

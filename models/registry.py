@@ -156,7 +156,8 @@ def _log_files(
 def _decision_record(decisions: dict[str, PromotionDecision]) -> tuple[dict, dict]:
     metrics, tags = {}, {}
     for task, d in decisions.items():
-        tags[f"promotion.{task}.decision"] = "promoted" if d.promoted else "kept champion"
+        verdict = "quality gate failed" if d.gate else "kept champion"
+        tags[f"promotion.{task}.decision"] = "promoted" if d.promoted else verdict
         tags[f"promotion.{task}.reason"] = d.reason
         metrics[f"promotion.{task}.challenger_score"] = d.challenger_score
         if d.champion_score is not None:

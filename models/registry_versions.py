@@ -137,9 +137,21 @@ def load_champion(
 
 
 def promote(tracking_uri: str, name: str, version: str, alias: str = CHAMPION) -> None:
-    """Point ``alias`` at ``version`` by hand (e.g. after a feature-spec change)."""
+    """Point ``alias`` at ``version`` by hand (e.g. after a feature-spec change).
+
+    Raises:
+        LookupError: no such model version (the message names it).
+    """
     client = client_for(tracking_uri)
-    client.get_model_version(name, version)  # raises a clear MLflow error if absent
+    try:
+        client.get_model_version(name, version)
+    except MlflowException as exc:
+        if is_missing(exc):
+            raise LookupError(
+                f"no version {version} of model {name!r} in the registry at {tracking_uri} "
+                "(`forewarn models` lists the versions)"
+            ) from exc
+        raise unavailable(tracking_uri, exc) from exc
     client.set_registered_model_alias(name, alias, version)
     client.set_model_version_tag(name, version, "promotion", f"set to {alias} by hand")
 

@@ -103,7 +103,7 @@ class RiskModel:
 
     def feature_importance(self) -> dict[str, float]:
         """Total gain per feature."""
-        return gain_importance(self.booster_)
+        return gain_importance(self.booster_, self.feature_cols)
 
     def to_state(self) -> tuple[str, dict[str, Any]]:
         """The booster's text model and a JSON-ready dict of everything else."""

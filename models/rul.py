@@ -124,7 +124,8 @@ class RulModel:
         """Train the three boosters on the same rows and (capped) target."""
         if len(target_hours) == 0:
             raise ValueError(
-                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+                "no snapshot has a known RUL in the training window: "
+                "add history or lower [model] rul_cap"
             )
         encoder = FeatureEncoder(self.feature_cols).fit(frame)
         return self.fit_encoded(encoder, encoder.transform(frame, TRAINING_DTYPE), target_hours)
@@ -140,7 +141,8 @@ class RulModel:
             x = x.with_encoder(encoder)
         if len(target_hours) == 0:
             raise ValueError(
-                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+                "no snapshot has a known RUL in the training window: "
+                "add history or lower [model] rul_cap"
             )
         self.encoder_ = encoder
         self.boosters_ = {
@@ -226,7 +228,7 @@ class RulModel:
 
     def feature_importance(self) -> dict[str, float]:
         """Total gain per feature of the median model."""
-        return gain_importance(self.boosters_["point"])
+        return gain_importance(self.boosters_["point"], self.feature_cols)
 
     def to_state(self) -> tuple[dict[str, str], dict[str, Any]]:
         """Text model per booster and a JSON-ready dict of everything else."""

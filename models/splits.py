@@ -144,9 +144,9 @@ def plan_split(
     rul_val = rul_window(frame["as_of"].max(), validation, rul_cap)
     if rul_val.start - (rul_cap or timedelta(0)) <= first:
         raise ValueError(
-            f"not enough history for RUL: snapshots start {first}, but rul_cap + "
+            f"not enough history for RUL: snapshots start {first}, but [model] rul_cap + "
             "validation_window + rul_cap before the last snapshot leave no training rows; "
-            "lower rul_cap or validation_window"
+            "lower [model] rul_cap or [model] validation_window"
         )
     assets = frame.get_column("asset_id").unique().sort().to_list()
     holdout = holdout_assets(assets, holdout_share, seed)

@@ -190,8 +190,9 @@ def test_profile_of_a_small_dataset(tmp_path) -> None:  # type: ignore[no-untype
     assert p.ends_at_failure == 0.5  # asset a's data ends at its failure
 
 
-def test_few_validation_failures_promote_on_ranking_not_recall() -> None:
+def test_few_validation_failures_break_recall_ties_on_ranking() -> None:
     few = suggest(_profile(60, 10, 1, 12)).values()["model"]
     many = suggest(_profile(365, 200, 1, 600)).values()["model"]
-    assert few["promotion_metric"] == "roc_auc" and many["promotion_metric"] == "event_recall"
+    assert few["promotion_metric"] == many["promotion_metric"] == "event_recall"
+    assert few["tie_break_metric"] == "roc_auc" and many["tie_break_metric"] == "pr_auc"
     assert "rul_cap" not in suggest(_profile(60, 10, 1, 12)).values()["labels"]  # one cap

@@ -80,6 +80,9 @@ def test_suggest_train_score_through_the_cli_on_a_handmade_csv_fleet(
     assert out.returncode == 0, out.stderr
     config = tmp_path / "pumps.toml"
     config.write_text(out.stdout, encoding="utf-8")
+    exp = load_experiment(config)
+    assert exp.features.sensors == ("bearing_temp", "vibration_rms")  # firmware is constant
+    assert exp.features.alarm_codes == ("VIB-HIGH",) and exp.features.components == ("seal",)
     trained = forewarn(home, "train", "--data", str(pumps), "-c", str(config))
     assert trained.returncode == 0, trained.stdout + trained.stderr
     assert "→ champion" in trained.stdout

@@ -24,6 +24,7 @@ from forewarn.models.training import TrainingResult, train_models
 from tests.models.conftest import FEATURES, small_config
 
 WEAK = LightGBMParams(n_estimators=1, num_leaves=2, learning_rate=0.01, num_threads=1)
+MEDIUM = LightGBMParams(n_estimators=8, num_leaves=4, num_threads=1)
 BY_PR_AUC = {"promotion_metric": "pr_auc", "tie_break_metric": "roc_auc", "cv_folds": 0}
 
 
@@ -38,8 +39,16 @@ def weak(snapshots: pl.DataFrame) -> TrainingResult:
 
 
 @pytest.fixture(scope="module")
-def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
-    """Weak model first (no champion yet), then the strong one, then weak again."""
+def medium(snapshots: pl.DataFrame) -> TrainingResult:
+    return train_models(snapshots, FEATURES, small_config(lightgbm=MEDIUM, **BY_PR_AUC))
+
+
+@pytest.fixture(scope="module")
+def history(
+    store: str, weak: TrainingResult, trained: TrainingResult, medium: TrainingResult
+) -> list:
+    """A weak model first (it loses to its baselines: no champion), then the strong one
+    (the first champion), then a medium one (fit to serve, but worse than the champion)."""
     config = {"name": "test", "model": {"seed": 42}}
     dataset = {
         "fingerprint": "abc123",
@@ -48,7 +57,7 @@ def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
     }
     return [
         log_and_register(result, store, "forewarn-test", config, dataset, commit="deadbeef")
-        for result in (weak, trained, weak)
+        for result in (weak, trained, medium)
     ]
 
 
@@ -61,10 +70,13 @@ def test_no_champion_is_a_clear_error(tmp_path: Path) -> None:
 def test_promotion_sequence(history: list[RegistrationOutcome]) -> None:
     first, second, third = history
     assert first.versions == {"risk": "1", "rul": "1"}
-    assert first.decisions["risk"].promoted and first.decisions["risk"].reason == "no champion yet"
+    gated = first.decisions["risk"]
+    assert not gated.promoted and gated.reason.startswith("quality gate failed")
+    assert "does not beat the logistic baseline on pr_auc" in gated.reason and gated.gate
     assert second.decisions["risk"].promoted and second.decisions["rul"].promoted
-    assert second.decisions["risk"].previous_champion == "1"
+    assert second.decisions["risk"].reason == "no champion yet"  # v1 never was one
     kept = third.decisions["risk"]
+    assert not kept.gate
     assert not kept.promoted and "does not beat champion v2" in kept.reason
     # The champion was re-scored on the new run's validation rows.
     assert kept.champion_score > kept.challenger_score
@@ -88,7 +100,10 @@ def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
     run = client.get_run(history[1].run_id)
     assert run.data.metrics["risk.lightgbm.pr_auc"] > 0.8
     assert "risk.logistic.pr_auc" in run.data.metrics
-    assert "promotion.risk.champion_score" in run.data.metrics
+    assert "promotion.risk.champion_score" in client.get_run(history[2].run_id).data.metrics
+    gated = client.get_run(history[0].run_id).data.tags
+    assert gated["promotion.risk.decision"] == "quality gate failed"
+    assert "logistic baseline" in gated["promotion.risk.reason"]
     assert run.data.params["model.calibration"] == "platt"
     assert run.data.tags["git_commit"] == "deadbeef"
     assert run.data.tags["dataset.fingerprint"] == "abc123"
