@@ -138,7 +138,10 @@ def plan_windows(p: DataProfile, horizon: int, snap: int, min_failures: int) -> 
     holds ``min_failures`` failures (the training step refuses a window without any),
     but never so far that the training period keeps less than about a third of it."""
     span, gap = p.span_s, horizon
-    last = p.end - timedelta(seconds=horizon)  # the last snapshot with a full horizon
+    # The last labelled snapshot: a full horizon before the end, or the end itself when
+    # assets run to failure (every snapshot up to the failure has a known label).
+    run_to_failure = p.ends_at_failure >= 0.5
+    last = p.end if run_to_failure else p.end - timedelta(seconds=horizon)
 
     def grow(end: datetime, share: float, cap: float) -> tuple[int, int]:
         size = max(up(span * share, snap), 2 * snap)

@@ -63,7 +63,7 @@ def _end(data: Path) -> datetime:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("days", "assets", "freq"), [(60, 20, "1h"), (120, 12, "1h"), (365, 8, "6h")]
+    ("days", "assets", "freq"), [(60, 20, "1h"), (120, 20, "1h"), (365, 10, "6h")]
 )
 def test_synthetic_fleets_shorter_or_longer_than_the_default_needs(
     prefect_harness: None, tmp_path: Path, days: int, assets: int, freq: str
