@@ -201,7 +201,13 @@ def log_and_register(
         "forewarn.horizon": result.horizon,
         **{f"beats_baselines.{k}": str(v).lower() for k, v in result.beats_baselines.items()},
         **{f"dataset.{k}": tag_text(v) for k, v in flatten("", dataset_info).items()},
+        # What the logged validation metrics describe, and any coverage warning, in the
+        # run list itself (the notes also go to summary.json and train's output).
+        "forewarn.validation_of": "held-out fit" if result.metrics.get("data.refit") else "served",
     }
+    warnings = [n for n in result.notes if n.startswith("WARNING: RUL interval")]
+    if warnings:
+        tags["forewarn.warning.rul_interval"] = tag_text(warnings[0])
     if commit:
         tags |= {"git_commit": commit, "mlflow.source.git.commit": commit}
     run_id = client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id

@@ -85,5 +85,6 @@ def coverage_warning(metrics: dict[str, float], nominal: float) -> str | None:
     return (
         f"WARNING: RUL interval covers {got:.2f} of validation rows against a nominal "
         f"{nominal:.2f} ({side}; mean width {width:.1f} h): do not read it as a "
-        f"{nominal:.0%} interval; add training assets or widen [model] rul_quantiles"
+        f"{nominal:.0%} interval; the held-out assets may differ from the training ones "
+        "(more assets, or model.rul_interval_folds, help)"
     )

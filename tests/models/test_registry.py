@@ -112,6 +112,9 @@ def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
     assert run.data.tags["dataset.span.sensors"] == '["a", "b"]'
     assert run.data.tags["dataset.span.complete"] == "true"  # JSON, not str(True)
     assert run.data.tags["promotion.risk.decision"] == "promoted"
+    # The logged validation metrics are the held-out fit's; the served models were refit.
+    assert run.data.tags["forewarn.validation_of"] == "held-out fit"
+    assert run.data.metrics["data.refit"] == 1.0
     files = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"plots", "config", "data", "baselines", "validation", "curves", "summary.json"} <= files
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
@@ -135,9 +138,25 @@ def test_champion_scores_like_the_trained_model(
     assert models.horizon == "7d" and models.feature_cols == FEATURES
     tonight = snapshots.filter(pl.col("as_of") == pl.col("as_of").max()).drop("p_true_7d")
     out = models.predict(tonight)
-    assert out.columns[:5] == ["asset_id", "p_fail", "rul_hours", "rul_low_hours", "rul_high_hours"]
+    assert out.columns == [
+        "asset_id",
+        "p_fail",
+        "p_raw",
+        "rul_hours",
+        "rul_low_hours",
+        "rul_high_hours",
+        "rul_censored",
+        "rul_cap_hours",
+        "component_risk",
+        "likely_component",
+        "likely_component_share",
+    ]
     # no per-component labels in this frame: the component columns are there, empty
     assert out["likely_component"].null_count() == out.height
+    np.testing.assert_allclose(out["p_raw"].to_numpy(), trained.risk.predict_raw(tonight))
+    at_cap = out["rul_hours"].to_numpy() >= trained.rul.cap_hours
+    assert out["rul_censored"].to_list() == at_cap.tolist()
+    assert (out["rul_cap_hours"] == trained.rul.cap_hours).all()
     np.testing.assert_allclose(out["p_fail"].to_numpy(), trained.risk.predict_proba(tonight))
     assert (out["rul_low_hours"] <= out["rul_hours"]).all()
     top = tonight.filter(pl.col("asset_id").is_in(out.sort("p_fail")["asset_id"].tail(2)))
