@@ -74,7 +74,13 @@ def record(
 
     settings = settings_of(ctx)
     row = RawOutcome(None, asset, night, outcome, component, note, inspected_at)
-    _report(record_outcomes(settings, [row], "cli"), "feedback", dry_run=False)
+    result = record_outcomes(settings, [row], "cli")
+    if result.recorded:
+        console.console.print(f"recorded {outcome.strip().lower()} for {escape(asset)} ({night})")
+        return
+    for why in result.rejected:
+        console.fail(why, "the night's risk-list CSV names its as_of and every asset scored")
+    raise typer.Exit(2)
 
 
 @feedback_app.command(

@@ -31,6 +31,7 @@ CREATE_OUTCOMES_SQL = """CREATE TABLE IF NOT EXISTS outcomes (
 );"""
 
 _COLUMNS = ", ".join(OUTCOME_SCHEMA.names())
+_O_COLUMNS = ", ".join(f"o.{c}" for c in OUTCOME_SCHEMA.names())
 
 
 def parquet_path(store: ScoreStore) -> Path:
@@ -90,7 +91,7 @@ def read_outcomes(store: ScoreStore) -> pl.DataFrame:
         if not _has_table(con):
             return empty
         sql = (
-            f"SELECT {', '.join('o.' + c for c in OUTCOME_SCHEMA.names())}, "  # nosec B608  # constant column list
+            f"SELECT {_O_COLUMNS}, "  # nosec B608  # constant column list
             "s.p_fail AS p_fail_then FROM outcomes o "
             "LEFT JOIN scores s ON s.as_of = o.as_of AND s.asset_id = o.asset_id "
             "ORDER BY o.as_of, o.asset_id"

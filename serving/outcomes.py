@@ -125,8 +125,8 @@ def _check_one(
     night = resolve(text)
     if night is None:
         return None, (
-            f"night {text!r} is not in the score store (see `forewarn scores list`; "
-            "use the as_of value of the exported risk list)"
+            f"night {text!r} is not in the score store (use the as_of value of the "
+            "night's exported risk list)"
         )
     if (night, asset) not in scored:
         return None, f"asset {asset!r} has no score on the night {night:%Y-%m-%dT%H:%M:%SZ}"

@@ -88,6 +88,8 @@ ALLOWED = {
     ("serving/store.py", "c.name"): "DDL comment: a column name from the schema constants",
     ("serving/store.py", "c.doc.replace(chr(39), chr(39) * 2)"): "schema doc, quotes doubled",
     ("models/registry_versions.py", "name"): "model name, limited to [A-Za-z0-9_.-] by config",
+    ("serving/outcome_store.py", "_COLUMNS"): "module constant: the outcome schema's names",
+    ("serving/outcome_store.py", "_O_COLUMNS"): "module constant: the same names, qualified",
 }
 """Every value spliced into SQL or an MLflow filter, and why it is safe; values are bound."""
 
