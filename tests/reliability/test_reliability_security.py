@@ -87,6 +87,8 @@ ALLOWED = {
     ("serving/store.py", "_COLUMN_LIST"): "module constant: the schema's column names",
     ("serving/store.py", "c.name"): "DDL comment: a column name from the schema constants",
     ("serving/store.py", "c.doc.replace(chr(39), chr(39) * 2)"): "schema doc, quotes doubled",
+    ("serving/store.py", "col.name"): "ALTER TABLE of an older store: a schema column name",
+    ("serving/store.py", "col.sql_type"): "ALTER TABLE of an older store: its DuckDB type",
     ("models/registry_versions.py", "name"): "model name, limited to [A-Za-z0-9_.-] by config",
     ("serving/outcome_store.py", "_COLUMNS"): "module constant: the outcome schema's names",
     ("serving/outcome_store.py", "_O_COLUMNS"): "module constant: the same names, qualified",

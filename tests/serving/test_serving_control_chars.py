@@ -25,7 +25,9 @@ def test_a_control_character_in_an_asset_id_still_gives_every_report_file(tmp_pa
     paths = write_report(ranked, None, tmp_path, meta=None)
     assert paths.html.is_file() and paths.csv.is_file() and paths.xlsx is not None
     sheet = openpyxl.load_workbook(paths.xlsx).active
-    shown = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    rows = list(sheet.iter_rows(values_only=True))
+    at = rows[0].index("asset_id")
+    shown = [row[at] for row in rows[1:]]
     assert "pump\\x07bell" in shown and "\\x1b[31mred" in shown
     assert set(pl.read_csv(paths.csv)["asset_id"]) == set(IDS)  # the data, verbatim
     assert "[31mred" in paths.html.read_text(encoding="utf-8")

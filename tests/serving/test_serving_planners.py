@@ -86,7 +86,9 @@ def test_report_and_page_show_life_at_the_cap_as_more_than(tmp_path: Path) -> No
     assert "more than 60 d" in html and "60.0 d" not in html
     store = ScoreStore(tmp_path / "store")
     store.write_night(tonight)
-    client = TestClient(create_app(store.path, tmp_path / "reports", rul_cap_hours=CAP))
+    client = TestClient(
+        create_app(store.path, tmp_path / "reports", rul_cap_hours=CAP), base_url="http://127.0.0.1"
+    )
     assert "more than 60 d" in client.get("/").text
     assert "more than 60 d" in client.get("/asset", params={"asset_id": "a"}).text
 
