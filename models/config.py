@@ -249,6 +249,12 @@ class ModelConfig(_Frozen):
         )
         return [risk, rul]
 
+    def promotion_metrics(self, task: str) -> tuple[str, str | None]:
+        """The metric that promotes a ``task`` (``risk`` or ``rul``) model, and its tie-break."""
+        if task == "risk":
+            return self.promotion_metric, self.tie_break_metric
+        return self.rul_promotion_metric, None
+
     def gap_hours(self, horizon: str) -> float:
         """The split gap in hours: ``gap`` if set, else the horizon."""
         return hours(self.gap) if self.gap is not None else hours(horizon)

@@ -52,11 +52,7 @@ def graded_on(result: TrainingResult) -> dict[str, dict[str, object]]:
 
 def _losses(result: TrainingResult, task: str, baselines: tuple[str, ...]) -> list[str]:
     cfg = result.cfg
-    metric, tie = (
-        (cfg.promotion_metric, cfg.tie_break_metric)
-        if task == "risk"
-        else (cfg.rul_promotion_metric, None)
-    )
+    metric, tie = cfg.promotion_metrics(task)
     ours = result.model_metrics(task)
     out = []
     for name in baselines:

@@ -72,11 +72,7 @@ def decide(
     is intended.
     """
     cfg = result.cfg
-    metric, tie = (
-        (cfg.promotion_metric, cfg.tie_break_metric)
-        if task == "risk"
-        else (cfg.rul_promotion_metric, None)
-    )
+    metric, tie = cfg.promotion_metrics(task)
     ours = result.model_metrics(task)
     score = ours.get(metric, math.nan)
     problems = tuple(gate_problems(task, result))

@@ -244,12 +244,10 @@ def _compare(metrics: dict[str, float], cfg: ModelConfig) -> tuple[dict[str, boo
         p = f"{task}.{model}."
         return {k[len(p) :]: v for k, v in metrics.items() if k.startswith(p)}
 
-    checks = {
-        "risk": (cfg.promotion_metric, cfg.tie_break_metric, ("logistic", "prevalence_age")),
-        "rul": (cfg.rul_promotion_metric, None, ("mean_life",)),
-    }
+    checks = {"risk": ("logistic", "prevalence_age"), "rul": ("mean_life",)}
     verdict, notes = {}, []
-    for task, (metric, tie, baselines) in checks.items():
+    for task, baselines in checks.items():
+        metric, tie = cfg.promotion_metrics(task)
         ours = of(task, "lightgbm")
         losers = [b for b in baselines if not is_better(ours, of(task, b), metric, tie)]
         verdict[task] = not losers
