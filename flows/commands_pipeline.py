@@ -269,10 +269,10 @@ def train(
         _default_fits(data)
     cut = parse_time(until, "--until")
     prepared = prepared_run(data, config, "train", cut)  # before Prefect starts
-    from forewarn.flows.training import TRAINING_STEPS, training_flow
+    from forewarn.flows.training import training_flow, training_steps
 
     try:
-        with console.running("forewarn train", TRAINING_STEPS):
+        with console.running("forewarn train", training_steps(prepared=True)):
             out = training_flow(
                 data,
                 config,

@@ -22,6 +22,12 @@ TRAINING_STEPS = 6
 """Steps the training flow reports (a repeated name is one step), findings aside."""
 
 
+def training_steps(prepared: bool) -> int:
+    """Steps of a training run whose preparation was (``prepared``) or was not done
+    before the flow: the CLI prepares it before Prefect starts."""
+    return TRAINING_STEPS - 1 if prepared else TRAINING_STEPS
+
+
 class TooManyRejectsError(QualityGateError, ValueError):
     """The share of rejected rows passed the configured threshold (exit code 1, as
     ``forewarn validate`` gives for the same data)."""
@@ -83,7 +89,7 @@ def training_flow(
         prepared: the run as ``flows.prepare.prepare_run`` checked it (the CLI does so
             before Prefect starts); default: prepared here, as the first step.
     """
-    progress.expect(TRAINING_STEPS)
+    progress.expect(training_steps(prepared is not None))
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
