@@ -25,11 +25,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r .
 
+# Two workers (one per core); a file's tests stay on one worker (they share fixtures).
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
 test: install lint
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: install lint
-	$(BIN)/python -m pytest -q -m "not slow and not integration"
+	$(PYTEST) -m "not slow and not integration"
 
 # Real local Prefect (:4200) and MLflow (:5000) servers on loopback, state in the workspace;
 # prints the PREFECT_API_URL / MLFLOW_TRACKING_URI exports. `make servers-stop` ends them.
