@@ -1,12 +1,13 @@
 # forewarn: two commands on a fresh machine with Python 3.11+ and make.
 #   make demo   install, then run the whole pipeline on a synthetic fleet
 #   make test   install, then run lint and the test suite
+#   make test-fast  the same without the slow end-to-end tests (the developers' loop)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench servers servers-stop clean
+.PHONY: install demo test test-fast lint bench servers servers-stop clean
 
 install: $(STAMP)
 
@@ -26,6 +27,9 @@ lint: install
 
 test: install lint
 	$(BIN)/python -m pytest -q
+
+test-fast: install lint
+	$(BIN)/python -m pytest -q -m "not slow and not integration"
 
 # Real local Prefect (:4200) and MLflow (:5000) servers on loopback, state in the workspace;
 # prints the PREFECT_API_URL / MLFLOW_TRACKING_URI exports. `make servers-stop` ends them.

@@ -32,6 +32,8 @@ from forewarn.serving.sample import synthetic_nights, synthetic_sensor_history
 from forewarn.serving.store import ScoreStore
 from forewarn.serving.web import create_app
 
+LOOPBACK = "http://127.0.0.1"  # the page answers loopback host names only
+
 FIRST_NIGHT = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 RESULTS = Path(__file__).parent / "results" / "serving.md"
 
@@ -84,7 +86,7 @@ def web_steps(
     store: ScoreStore, reports: Path, night: datetime, repeat: int
 ) -> list[tuple[str, float, str]]:
     """First (list built) and cached page loads of the web app, in-process."""
-    client = TestClient(create_app(store.path, reports))
+    client = TestClient(create_app(store.path, reports), base_url=LOOPBACK)
     cold, _ = timed(lambda: client.get("/"), 1)
     warm, page = timed(lambda: client.get("/"), repeat)
     api, _ = timed(lambda: client.get("/api/scores", params={"limit": 1000}), repeat)

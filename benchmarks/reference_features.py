@@ -221,8 +221,6 @@ def reference_labels(
         nxt = f[f["ts"] > as_of]["ts"].min()
         rul = ((nxt if pd.notna(nxt) else end) - as_of) / HOUR
         rul = max(rul, 0.0)
-        if labels.rul_cap is not None:
-            rul = min(rul, seconds(labels.rul_cap) / 3600)
         row.update(rul_hours=rul, rul_censored=bool(pd.isna(nxt)))
         last = f[f["ts"] <= as_of]["ts"].max()
         row["in_downtime"] = bool(pd.notna(last) and as_of < last + down)

@@ -152,8 +152,13 @@ def fleet_norms(frame: pl.DataFrame, spec: FeatureSpec, sensors: tuple[str, ...]
     parts = fleet_parts(spec, sensors)
     keys = ["as_of", "asset_type", "asset_id"]
     ordered = frame.select(*keys, *parts).sort(keys, nulls_last=True)
+    # Rows without readings in a window add nothing; skipping their zeros keeps the sums
+    # bit-identical whether such rows (assets not reporting) are in the frame or not.
     pooled = segment_sums(
-        ordered, ["as_of", "asset_type"], [pl.col(c).alias(f"_fleet_{c}") for c in parts]
+        ordered,
+        ["as_of", "asset_type"],
+        [pl.col(c).alias(f"_fleet_{c}") for c in parts],
+        skip_zeros=True,
     )
     norms = []
     for s in sensors:

@@ -124,4 +124,5 @@ def merge_report(
         end=max(ends) if ends else None,
         events_by_kind={k: int(n) for k, n in kinds.iter_rows()},
         asset_types={k: int(n) for k, n in types.iter_rows()},
+        text_columns=data.text_columns,
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -26,8 +26,9 @@ from forewarn.features import assemble as asm
 from forewarn.features.inputs import resolve_sensors
 from forewarn.features.labels import LabelReport, attach_labels
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS, feature_names
+from forewarn.features.observed import STALE_AFTER, observe
 from forewarn.features.readers import locate_tables, scan_table
-from forewarn.features.snapshots import build_snapshots
+from forewarn.features.snapshots import build_snapshots, snapshot_times
 from forewarn.features.spec import FeatureSpec, LabelSpec
 
 FLEET_KEYS = ("as_of", "asset_type", "asset_id")
@@ -193,6 +194,7 @@ def snapshots_in_batches(
     spec: FeatureSpec,
     batches: Sequence[Sequence[str]],
     since: datetime | None = None,
+    observed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``build_snapshots`` batch by batch, in memory (what scoring and tests use).
 
@@ -203,6 +205,7 @@ def snapshots_in_batches(
         spec: the feature spec.
         batches: asset ids per batch (together: every asset of the assets table).
         since: read telemetry from this instant only (as ``build_snapshots``).
+        observed: the assets' observed spans (as ``build_snapshots``).
 
     Returns:
         The rows ``build_snapshots`` returns, sorted by ``asset_id`` and ``as_of``.
@@ -210,7 +213,13 @@ def snapshots_in_batches(
     spec = fixed_sensors(spec, tables[0])
     frames = [
         build_snapshots(
-            *(restrict(t, ids) for t in tables), start, end, spec, since=since, fleet_parts=True
+            *(restrict(t, ids) for t in tables),
+            start,
+            end,
+            spec,
+            since=since,
+            fleet_parts=True,
+            observed=observed,
         )
         for ids in batches
     ]
@@ -234,11 +243,14 @@ def training_frame_in_batches(
     labels: LabelSpec,
     batches: Sequence[Sequence[str]],
     data_end: datetime,
+    stale_after: timedelta = STALE_AFTER,
 ) -> tuple[pl.DataFrame, LabelReport]:
     """``training_frame`` with batched snapshots, in memory.
 
-    Labels come after the fleet norms: rows in downtime are dropped from the frame but
+    Labels come after the fleet norms: rows in downtime (or past an asset's observed
+    span, while its readings are still in a window) are dropped from the frame but
     still count in their fleet's norms, as in one run.
     """
-    snaps = snapshots_in_batches(tables, start, end, spec, batches)
-    return attach_labels(snaps, tables[1].collect(), labels, data_end)
+    seen = observe(*tables, snapshot_times(start, end, spec.snapshot_every), stale_after)
+    snaps = snapshots_in_batches(tables, start, end, spec, batches, observed=seen.spans)
+    return attach_labels(snaps, tables[1].collect(), labels, data_end, seen)

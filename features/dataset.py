@@ -43,6 +43,8 @@ class Dataset:
     sensors: tuple[str, ...]
     checked: dict[str, pl.LazyFrame] = field(repr=False)
     files: dict[str, tuple[str, ...]] = field(repr=False)
+    text_columns: tuple[str, ...] = ()
+    """Telemetry columns of words (a ``shift``, a copied id): kept as text, not sensors."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ValidationReport:
     end: datetime | None
     events_by_kind: dict[str, int]
     asset_types: dict[str, int]
+    text_columns: tuple[str, ...] = ()
 
     @property
     def total_rejected(self) -> int:
@@ -216,15 +219,19 @@ def load_dataset(
         how="vertical",
     )
     telemetry = v.accepted_of(checked["telemetry"])
+    schema = telemetry.collect_schema()
+    columns = v.sensor_columns(schema)
+    text = tuple(c for c in columns if schema[c] == pl.String)
     return Dataset(
         url=str(url),
         telemetry=telemetry,
         events=events,
         assets=v.accepted_of(checked["assets"]),
         rejects=rejects,
-        sensors=tuple(v.sensor_columns(telemetry.collect_schema())),
+        sensors=tuple(c for c in columns if c not in text),
         checked=checked,
         files=files,
+        text_columns=text,
     )
 
 
@@ -276,4 +283,5 @@ def summarize(ds: Dataset) -> ValidationReport:
             k: int(n)
             for k, n in assets.group_by("asset_type").agg(pl.len()).sort("asset_type").iter_rows()
         },
+        text_columns=ds.text_columns,
     )

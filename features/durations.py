@@ -14,6 +14,9 @@ from pydantic import AfterValidator
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PATTERN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+MAX_SECONDS = 100 * 365 * 86400
+"""The longest duration accepted (100 years): beyond it no window or horizon means
+anything, and date arithmetic on it overflows Python's and pandas' datetimes."""
 
 
 def parse_duration(text: str) -> timedelta:
@@ -27,7 +30,8 @@ def parse_duration(text: str) -> timedelta:
 
     Raises:
         ValueError: naming the bad text and the accepted form; zero and negative
-            durations are refused because no window or horizon can be empty.
+            durations are refused because no window or horizon can be empty, and
+            durations over 100 years because they overflow date arithmetic.
     """
     match = _PATTERN.match(str(text))
     if not match:
@@ -38,6 +42,8 @@ def parse_duration(text: str) -> timedelta:
     amount, unit = int(match.group(1)), match.group(2)
     if amount <= 0:
         raise ValueError(f"invalid duration {text!r}: it must be greater than zero")
+    if amount * _UNITS[unit] > MAX_SECONDS:
+        raise ValueError(f"invalid duration {text!r}: longer than 100 years (36500d)")
     return timedelta(seconds=amount * _UNITS[unit])
 
 

@@ -27,16 +27,20 @@ def resolve_sensors(telemetry: pl.LazyFrame, spec: FeatureSpec) -> tuple[str, ..
     return tuple(c for c, t in schema.items() if c not in skip and t.is_numeric())
 
 
-def absent_columns(columns: Iterable[str], spec: FeatureSpec) -> list[str]:
+def absent_columns(
+    columns: Iterable[str], spec: FeatureSpec, text: Iterable[str] = ()
+) -> list[str]:
     """The spec's listed sensors and regime column that the telemetry has no column for.
 
     Snapshots build an absent column as nulls, so one asset type without a sensor is no
     error; only a caller that knows a model reads them (nightly scoring) can refuse data
-    that lacks a column for every asset.
+    that lacks a column for every asset. A listed sensor that is a column of words
+    (``text``, see ``Dataset.text_columns``) is absent too: it holds no number to read.
     """
-    have = set(columns)
-    wanted = [*(spec.sensors or ()), *([spec.regime_column] if spec.regime_column else [])]
-    return [c for c in wanted if c not in have]
+    have, words = set(columns), set(text)
+    sensors = [c for c in spec.sensors or () if c not in have or c in words]
+    regime = [spec.regime_column] if spec.regime_column and spec.regime_column not in have else []
+    return [*sensors, *regime]
 
 
 def project_readings(
@@ -48,8 +52,12 @@ def project_readings(
 ) -> pl.LazyFrame:
     """Project the needed columns; missing sensors become all-null columns, not errors."""
     names = set(telemetry.collect_schema().names())
+    schema = telemetry.collect_schema()
+    # A listed sensor that is text (a descriptive column) is as good as absent: nulls.
     cols = [
-        pl.col(s).cast(pl.Float64) if s in names else pl.lit(None, pl.Float64).alias(s)
+        pl.col(s).cast(pl.Float64, strict=schema[s] != pl.String)
+        if s in names
+        else pl.lit(None, pl.Float64).alias(s)
         for s in sensors
     ]
     if regime is not None and regime in names:

@@ -9,6 +9,7 @@ raw: CSV columns arrive as text so a bad value becomes a quarantined row with a 
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import fsspec
 import polars as pl
 
 from forewarn.features.contract import REQUIRED, TABLES
+from forewarn.features.sniff import describe_csv, only_nuls, read_prefix
 
 FILE_COLUMN = "_file"
 ROW_COLUMN = "_row"
@@ -71,11 +73,45 @@ def _list_table_files(fs: fsspec.AbstractFileSystem, root: str, table: str) -> l
             files.append(single)
     folder = f"{root}/{table}"
     if fs.isdir(folder):
-        found = fs.find(folder)
+        found = _walk_local(folder) if _is_local(fs) else fs.find(folder)
         # Skip hidden files below the table folder (e.g. a writer's ".part.tmp"), judged on
         # the part of the path inside it: the dataset itself may sit in a hidden workspace.
         files.extend(f for f in found if f.endswith(_EXTENSIONS) and "/." not in _inside(f, folder))
     return sorted(files)
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("file", "local")
+
+
+def _walk_local(folder: str) -> list[str]:
+    """Every file below a local ``folder``, following symlinked folders, each folder once.
+
+    A partition folder linked to an archive (``telemetry/month=03 -> /archive/03``) is
+    part of the table: fsspec's ``find`` skips it, which silently lost a month of
+    readings. A folder reached twice (a link loop, or two links to one folder) is read
+    the first time only, so a loop ends and no file is counted twice.
+    """
+    seen: set[tuple[int, int]] = set()
+    files: list[str] = []
+    for path, dirs, names in os.walk(folder, followlinks=True, onerror=_unreadable):
+        info = os.stat(path)
+        if (info.st_dev, info.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        dirs.sort()
+        files.extend(f"{path}/{name}" for name in names)
+    return files
+
+
+def _unreadable(exc: OSError) -> None:
+    """A partition folder that cannot be listed would be a silent hole in the table."""
+    raise DatasetError(
+        f"{exc.filename}: cannot list this folder ({exc.strerror}); its files belong to the "
+        "table. Fix its permissions, or move it out of the dataset."
+    ) from exc
 
 
 def locate_tables(url: str) -> dict[str, TableSource]:
@@ -139,6 +175,8 @@ def _read_one_eager(source: TableSource, path: str) -> pl.DataFrame:
 
 def _scan_file(source: TableSource, path: str) -> pl.LazyFrame:
     """Scan one file, failing with the file's name when it cannot be parsed at all."""
+    if source.fmt == "csv":
+        _refuse_non_text(path)
     try:
         if source.protocol not in _NATIVE_PROTOCOLS:
             frame = _read_one_eager(source, path).lazy()
@@ -151,6 +189,7 @@ def _scan_file(source: TableSource, path: str) -> pl.LazyFrame:
         frame = _empty_file(source, path, exc)
         schema = frame.collect_schema()
     except Exception as exc:  # Polars raises several types for unreadable files.
+        _refuse_non_text(path, zeroed_only=True)  # say so rather than "bad magic"
         raise DatasetError(
             f"{path}: cannot read this {source.fmt.upper()} file ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). Re-export it; a "
@@ -171,6 +210,23 @@ def _scan_file(source: TableSource, path: str) -> pl.LazyFrame:
         pl.lit(path).alias(FILE_COLUMN),
         (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias(ROW_COLUMN),
     )
+
+
+def _refuse_non_text(path: str, zeroed_only: bool = False) -> None:
+    """Judge the file's first bytes (``features.sniff``): NUL-filled, UTF-16, a workbook.
+
+    ``zeroed_only``: a Parquet file that failed to parse is judged only on being NUL-filled
+    (its own magic bytes are no fault).
+    """
+    try:
+        prefix = read_prefix(path)
+    except OSError:
+        return  # the scan names the file and the I/O error
+    what = describe_csv(prefix)
+    if zeroed_only and not only_nuls(prefix):
+        return
+    if what is not None:
+        raise DatasetError(f"{path}: the file is {what}.")
 
 
 def _empty_file(source: TableSource, path: str, exc: Exception) -> pl.LazyFrame:

@@ -38,6 +38,7 @@ from forewarn.features.inputs import UTC_US, asset_context, load_run, utc
 from forewarn.features.labels import LabelReport, attach_labels
 from forewarn.features.lives import life_running, life_totals
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS, feature_names, label_columns
+from forewarn.features.observed import STALE_AFTER, feeding_rows, observe
 from forewarn.features.spec import FeatureSpec, LabelSpec, seconds
 
 __all__ = [
@@ -151,6 +152,7 @@ def build_snapshots(
     since: datetime | None = None,
     history: History | None = None,
     fleet_parts: bool = False,
+    observed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Feature snapshots at ``start, start + snapshot_every, …, <= end`` for every known asset.
 
@@ -168,6 +170,11 @@ def build_snapshots(
         fleet_parts: leave ``z_fleet`` out and return its per-row inputs (``fleet_parts``)
             as the last columns instead: a run over a batch of assets, whose fleet norms
             are pooled over every batch afterwards (``features.batches``).
+        observed: the assets' observed spans (``features.observed.observed_spans``):
+            build only rows that observe their asset, plus the later rows whose windows
+            still feed the fleet norms (``feeding_rows``; training drops them after
+            pooling, in ``attach_labels``). ``None``: every known asset at every
+            ``as_of`` (scoring: an asset without readings is reported, not dropped).
 
     Returns:
         ``asset_id``, ``as_of``, ``asset_type``, ``plant``, ``line``, then ``feature_names``.
@@ -190,6 +197,9 @@ def build_snapshots(
     life_partials, seeds = _life_inputs(partials, summary, grid, history and history.until)
     starts = life_starts(bounds, summary.first_seen)
     snaps = _snaps(meta, summary.first_seen, snapshot_times(start, end, spec.snapshot_every), grid)
+    if observed is not None:
+        reach = timedelta(seconds=max(seconds(w) for w in spec.windows))
+        snaps = feeding_rows(snaps, observed, reach)
     ends = None if summary.bases is None else summary.bases.select(*asm.LIFE_KEYS, "base_end_us")
     tables = {"partials": partials, "events": evs, "bounds": bounds, "starts": starts}
     tables |= {"ends": ends, "life_partials": life_partials, "seeds": seeds}
@@ -259,12 +269,15 @@ def training_frame(
     spec: FeatureSpec,
     labels: LabelSpec,
     data_end: datetime | None = None,
+    stale_after: timedelta = STALE_AFTER,
 ) -> tuple[pl.DataFrame, LabelReport]:
-    """Snapshots from ``start`` to ``end`` with labels, minus rows in downtime.
+    """Snapshots from ``start`` to ``end`` with labels, of observed assets, out of downtime.
 
     Args:
         data_end: last instant the data covers (labels looking past it are unknown or
             censored); defaults to the last telemetry ``ts``.
+        stale_after: an asset counts as observed until this long after its last reading
+            (or until a failure at or after it); no snapshot before its first reading.
 
     Returns:
         The frame (ids, context, features, ``label_columns(labels)``) and its ``LabelReport``.
@@ -272,5 +285,7 @@ def training_frame(
     if data_end is None:
         data_end = telemetry.select(pl.col("ts").max()).collect().item()
     data_end = utc(data_end)
-    snaps = build_snapshots(telemetry, events, assets, start, end, spec)
-    return attach_labels(snaps, events.collect(), labels, data_end)
+    times = snapshot_times(start, end, spec.snapshot_every)
+    seen = observe(telemetry, events, assets, times, stale_after)
+    snaps = build_snapshots(telemetry, events, assets, start, end, spec, observed=seen.spans)
+    return attach_labels(snaps, events.collect(), labels, data_end, seen)

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from forewarn.features.contract import TELEMETRY_KEYS
 from forewarn.features.durations import Duration, parse_duration
 
 STATS: tuple[str, ...] = ("mean", "std", "min", "max", "last", "slope", "count", "ewma")
@@ -135,6 +136,28 @@ class FeatureSpec(BaseModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _keys_are_not_features(self) -> FeatureSpec:
+        # asset_id and ts identify a reading; as a sensor or regime they would be read
+        # twice into one frame (Polars fails with its whole query plan, naming nothing).
+        keys = [s for s in self.sensors or () if s in TELEMETRY_KEYS]
+        if keys:
+            raise ValueError(
+                f"sensors: {keys} {'is a key column' if len(keys) == 1 else 'are key columns'}"
+                " of the telemetry, not sensors; remove it from the list"
+            )
+        if self.regime_column in TELEMETRY_KEYS:
+            raise ValueError(
+                f"regime_column: {self.regime_column!r} is a key column of the telemetry; name "
+                "the column holding the operating regime, or leave regime_column out"
+            )
+        if self.regime_column is not None and self.regime_column in (self.sensors or ()):
+            raise ValueError(
+                f"regime_column: {self.regime_column!r} is also listed in sensors; a column "
+                "is either the operating regime or a sensor: remove it from one of the two"
+            )
+        return self
+
     @property
     def all_windows(self) -> tuple[str, ...]:
         """Sensor windows then any extra alarm windows, in config order."""
@@ -159,24 +182,45 @@ class FeatureSpec(BaseModel):
         return math.gcd(seconds(self.snapshot_every), *(seconds(w) for w in self.all_windows))
 
 
+RUL_CAP_MOVED = (
+    "[labels] rul_cap is no longer a key: the RUL cap is set once, as [model] rul_cap. "
+    "Move the value there and delete the line from [labels]."
+)
+
+
 class LabelSpec(BaseModel):
     """How training labels are defined.
 
     Attributes:
         horizon: ``fails_within_{horizon}`` is true when a failure occurs in
             ``(as_of, as_of + horizon]``.
-        rul_cap: cap remaining useful life (hours) at this span; ``None`` = no cap.
         downtime: after a failure the asset is down (being repaired) for this span;
             snapshots in ``[failure, failure + downtime)`` are excluded from training.
         components: also label ``fails_within_{horizon}__{component}`` per component.
+        use_findings: also count confirmed faults that technicians recorded
+            (``forewarn feedback``, kind ``finding`` events) as failures in the labels:
+            a fault found and repaired before it failed is what the model should have
+            flagged. Features never see findings (the nightly data has none).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     horizon: Duration = "7d"
-    rul_cap: Duration | None = None
     downtime: Duration = "1d"
     components: tuple[str, ...] = ()
+    use_findings: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        # ``rul_hours`` is the true time to the next failure (or censoring); the RUL
+        # model caps its target at ``[model] rul_cap``, the one cap. Specs logged by
+        # older runs hold ``rul_cap: null`` (or a cap that their model cap kept within).
+        if isinstance(data, dict) and "rul_cap" in data:
+            if data["rul_cap"] is not None:
+                raise ValueError(RUL_CAP_MOVED)
+            data = {k: v for k, v in data.items() if k != "rul_cap"}
+        return data
 
     @field_validator("components")
     @classmethod

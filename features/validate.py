@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from forewarn.features import column_kinds
 from forewarn.features.contract import (
     ASSET_ID,
     EVENT_COLUMNS,
@@ -183,6 +184,24 @@ def window_filter(raw: pl.LazyFrame, since: datetime | None) -> pl.LazyFrame:
     return raw.filter((parsed >= pl.lit(since).cast(UTC_TS)) | parsed.is_null())
 
 
+def judge_columns(raw: pl.LazyFrame, schema: pl.Schema, table: str) -> list[str]:
+    """Column-wide checks on a bounded sample (``features.column_kinds``).
+
+    Returns:
+        The telemetry columns that are descriptive text, not sensors (none for events).
+
+    Raises:
+        DatasetError: ``ts`` holds bare numbers (epoch times) rather than timestamps.
+    """
+    candidates = sensor_columns(schema) if table == "telemetry" else []
+    texts = [c for c in candidates if schema[c] == pl.String]
+    wanted = ([TS] if schema[TS] == pl.String else []) + texts
+    rows = column_kinds.sample(raw, wanted) if wanted else pl.DataFrame()
+    if schema[TS] == pl.String:
+        column_kinds.refuse_numeric_ts(rows, TS, table)
+    return column_kinds.text_columns(rows, schema, candidates)
+
+
 def check_telemetry(
     raw: pl.LazyFrame,
     files: tuple[str, ...],
@@ -196,12 +215,14 @@ def check_telemetry(
     """
     schema = raw.collect_schema()
     require_columns("telemetry", schema, files)
+    text = judge_columns(raw, schema, "telemetry")
     raw = window_filter(raw, since)
-    sensors = sensor_columns(schema)
+    sensors = [c for c in sensor_columns(schema) if c not in text]
     if not sensors:
+        also = f" (text, not sensors: {', '.join(text)})" if text else ""
         raise DatasetError(
-            f"{files[0]}: table 'telemetry' has no sensor columns besides asset_id and ts. "
-            "Add one numeric column per sensor (e.g. vibration_rms, temperature_c)."
+            f"{files[0]}: table 'telemetry' has no sensor columns besides asset_id and ts"
+            f"{also}. Add one numeric column per sensor (e.g. vibration_rms, temperature_c)."
         )
     values = {c: numeric_value(c, schema[c], "telemetry") for c in sensors}
     non_numeric = [pl.col(c).is_not_null() & values[c].is_null() for c in sensors]
@@ -214,6 +235,7 @@ def check_telemetry(
     typed = raw.with_columns(
         _text(ASSET_ID).alias(ASSET_ID),
         parse_ts(TS, schema[TS], "telemetry").alias(TS),
+        *[_text(c).alias(c) for c in text],
         pl.any_horizontal(non_numeric).alias("_non_numeric"),
         bad_names.alias("_bad_names"),
         pl.any_horizontal(non_finite).fill_null(False).alias("_non_finite"),
@@ -248,6 +270,7 @@ def check_events(
     """Type events and mark row faults; ``kind`` is matched case-insensitively."""
     schema = raw.collect_schema()
     require_columns("events", schema, files)
+    judge_columns(raw, schema, "events")
     optional = [
         (_text(c) if c in schema else pl.lit(None, dtype=pl.String)).alias(c)
         for c in ("component", "code")

@@ -15,6 +15,7 @@ from typing import Any
 from prefect import flow
 
 from forewarn.flows import backtest_steps as bt
+from forewarn.flows import progress
 from forewarn.flows.backtest_report import grade_backtest, write_backtest_report
 from forewarn.flows.experiment import ExperimentConfig, load_experiment
 from forewarn.flows.settings import Settings, load_settings
@@ -106,12 +107,14 @@ def backtest_flow(
     Returns:
         The backtest id and folder, model periods, headline totals and summary paths.
     """
+    progress.expect(5 if retrain_every else 6)
     settings = load_settings(home=home)
     exp = run_step("load experiment config", load_experiment, experiment)
     if retrain_every is None:  # today's champion: build and grade nights as it was trained
         exp = run_step("load the champion's config", champion_experiment, exp, settings)
     nights = run_step("plan backtest", bt.backtest_nights, start, end, exp.features.snapshot_every)
     periods = run_step("plan backtest", bt.plan_periods, nights, retrain_every)
+    progress.expect(sum(3 if p.train_until is not None else 1 for p in periods))
     report = validated(data, settings, None, max_reject_share)
     ident = bt.backtest_id(exp.name, start, end, retrain_every)
     folder = run_step(

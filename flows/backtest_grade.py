@@ -19,6 +19,7 @@ from forewarn.features.durations import hours, parse_duration
 from forewarn.features.labels import label_frame
 from forewarn.features.naming import label_columns
 from forewarn.flows.experiment import ExperimentConfig
+from forewarn.models.budget import budget_summary
 from forewarn.models.metrics import (
     at_k_metrics,
     event_leads,
@@ -26,6 +27,7 @@ from forewarn.models.metrics import (
     false_alarm_rate,
     score_metrics,
 )
+from forewarn.models.rul import rul_span
 from forewarn.serving.risklist import prioritise
 
 
@@ -45,6 +47,7 @@ def outcomes(
     truth = label_frame(keys, events, exp.labels, data_end)
     target = label_columns(exp.labels)[0]
     keep = ["as_of", "asset_id", "p_fail", "status", "risk_model_version", "priority"]
+    keep += [c for c in ("likely_component",) if c in ranked.columns]
     return (
         ranked.select(keep)
         .join(truth, on=["asset_id", "as_of"], how="left")
@@ -76,6 +79,53 @@ def failure_table(frame: pl.DataFrame, exp: ExperimentConfig) -> pl.DataFrame:
         eligible=pl.col("max_lead_hours") >= lead_h,
         caught=(pl.col("lead_hours") >= lead_h).fill_null(False),
     )
+
+
+def name_failures(
+    failures: pl.DataFrame, frame: pl.DataFrame, events: pl.DataFrame, exp: ExperimentConfig
+) -> pl.DataFrame:
+    """Add ``component`` (what failed, from the events) and ``named`` (the likely component
+    the list gave on the night of the longest warning, the night a crew would have gone).
+    """
+    failed = (
+        events.filter(pl.col("kind") == "failure")
+        .select("asset_id", pl.col("ts").alias("failure_at"), "component")
+        .unique(["asset_id", "failure_at"], keep="first")
+    )
+    out = failures.join(failed, on=["asset_id", "failure_at"], how="left")
+    if "likely_component" not in frame.columns or not failures.height:
+        return out.with_columns(named=pl.lit(None, pl.String))
+    # the same failure times as event_leads: each flagged night plus its time to failure
+    flagged = frame.filter(
+        pl.col("inspected")
+        & ~pl.col("rul_censored").fill_null(True)
+        & (pl.col("rul_hours") <= hours(exp.labels.horizon))
+    ).with_columns((pl.col("as_of") + rul_span()).alias("failure_at"))
+    named = (
+        flagged.sort("rul_hours", descending=True)
+        .group_by("asset_id", "failure_at", maintain_order=True)
+        .agg(pl.col("likely_component").first().alias("named"))
+    )
+    return out.join(named, on=["asset_id", "failure_at"], how="left")
+
+
+def component_totals(failures: pl.DataFrame) -> dict:
+    """Per component: failures, caught, event recall; and the share of caught failures
+    whose named component was the one that failed (JSON-ready)."""
+    if "component" not in failures.columns or not failures.height:
+        return {}
+    eligible = failures.filter(pl.col("eligible") & pl.col("component").is_not_null())
+    per = {
+        str(comp): {
+            "failures": rows.height,
+            "caught": int(rows["caught"].sum()),
+            "event_recall": _finite(rows["caught"].mean()),
+        }
+        for (comp,), rows in sorted(eligible.partition_by("component", as_dict=True).items())
+    }
+    caught = eligible.filter(pl.col("caught") & pl.col("named").is_not_null())
+    share = (caught["named"] == caught["component"]).mean() if caught.height else math.nan
+    return {"per_component": per, "named_correctly": _finite(share)}  # type: ignore[arg-type]
 
 
 def night_table(frame: pl.DataFrame, failures: pl.DataFrame, every: str) -> pl.DataFrame:
@@ -155,7 +205,22 @@ def totals(frame: pl.DataFrame, failures: pl.DataFrame, exp: ExperimentConfig) -
         "lead_time_hours": lead_h,
         "horizon": exp.labels.horizon,
         "budget": exp.risk_list.budget,
+        **budget_totals(frame, exp),
     }
+
+
+def budget_totals(frame: pl.DataFrame, exp: ExperimentConfig) -> dict:
+    """The budget curve of the period: failures caught at 1/2/5/10 inspections a night,
+    the most the configured budget could have caught, and failing machines per night."""
+    rows = frame.filter(pl.col("p_fail").is_not_null() & ~pl.col("in_downtime"))
+    if rows.is_empty():
+        return {}
+    found = budget_summary(
+        rows, "p_fail", hours(exp.labels.horizon), hours(exp.model.lead_time), exp.risk_list.budget
+    )
+    counts = {k: int(v) for k, v in found.items() if k.startswith(("caught_at_", "most_"))}
+    per_night = {k: round(v, 2) for k, v in found.items() if k.endswith("_per_day")}
+    return counts | per_night
 
 
 def last_graded_night(data_end: datetime, exp: ExperimentConfig) -> datetime:

@@ -35,6 +35,13 @@ TOTAL_LABELS: dict[str, str] = {
     "precision_of_inspections": "share of inspections that found a failing asset",
     "false_alarms_per_asset_month": "false alarms per asset per month",
     "pr_auc": "PR-AUC of p_fail (all graded nights)",
+    "inspections_per_day": "inspections a night the budget allows (mean)",
+    "failing_assets_per_day": "machines failing within the horizon, per night (mean)",
+    "most_catchable_at_budget": "most failures the budget could have caught (perfect ranking)",
+    "caught_at_1_per_night": "failures caught with 1 inspection a night",
+    "caught_at_2_per_night": "failures caught with 2 inspections a night",
+    "caught_at_5_per_night": "failures caught with 5 inspections a night",
+    "caught_at_10_per_night": "failures caught with 10 inspections a night",
 }
 
 
@@ -46,9 +53,10 @@ def grade_backtest(
     scores = store.history_for(nights[-1] + timedelta(seconds=1), len(nights))
     events = load_dataset(url).events.collect()
     frame = grade.outcomes(scores, events, exp, data_end)
-    failures = grade.failure_table(frame, exp)
+    failures = grade.name_failures(grade.failure_table(frame, exp), frame, events, exp)
     per_night = grade.night_table(frame, failures, exp.features.snapshot_every)
-    return grade.totals(frame, failures, exp), per_night, failures
+    totals = grade.totals(frame, failures, exp) | grade.component_totals(failures)
+    return totals, per_night, failures
 
 
 def _cell(value: object) -> str:
@@ -66,12 +74,28 @@ def _rows(frame: pl.DataFrame) -> list[list[str]]:
 def markdown(meta: dict[str, Any], totals: dict, nights: pl.DataFrame, fails: pl.DataFrame) -> str:
     """The summary as Markdown: what planners would have seen, night by night."""
     lines = [f"# Backtest {meta['id']}", "", _describe(meta), "", "| total | value |", "|---|---|"]
-    lines += [f"| {TOTAL_LABELS[k]} | {_cell(totals[k])} |" for k in TOTAL_LABELS]
+    lines += [f"| {TOTAL_LABELS[k]} | {_cell(totals.get(k))} |" for k in TOTAL_LABELS]
+    lines += _component_lines(totals)
     for title, frame in (("Nights", nights), ("Failures", fails)):
         lines += ["", f"## {title}", "", "| " + " | ".join(frame.columns) + " |"]
         lines.append("|" + "---|" * len(frame.columns))
         lines += ["| " + " | ".join(row) + " |" for row in _rows(frame)]
     return "\n".join(lines) + "\n"
+
+
+def _component_lines(totals: dict) -> list[str]:
+    """Per-component failures and recall, and how often the list named the right part."""
+    per = totals.get("per_component")
+    if not per:
+        return []
+    lines = ["", "## Per component", "", "| component | failures | caught | event recall |"]
+    lines.append("|---|---:|---:|---:|")
+    lines += [
+        f"| {c} | {v['failures']} | {v['caught']} | {_cell(v['event_recall'])} |"
+        for c, v in per.items()
+    ]
+    named = _cell(totals.get("named_correctly"))
+    return [*lines, "", f"Caught failures whose failing part the list named: {named}"]
 
 
 def _describe(meta: dict[str, Any]) -> str:
@@ -97,7 +121,10 @@ def _table(frame: pl.DataFrame) -> str:
 def html_page(meta: dict[str, Any], totals: dict, nights: pl.DataFrame, fails: pl.DataFrame) -> str:
     """A self-contained page (no scripts, no external assets); every value escaped."""
     summary = pl.DataFrame(
-        {"total": list(TOTAL_LABELS.values()), "value": [_cell(totals[k]) for k in TOTAL_LABELS]}
+        {
+            "total": list(TOTAL_LABELS.values()),
+            "value": [_cell(totals.get(k)) for k in TOTAL_LABELS],
+        }
     )
     style = (
         "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"

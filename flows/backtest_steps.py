@@ -20,7 +20,7 @@ from typing import Any
 
 from forewarn.features.durations import parse_duration
 from forewarn.features.snapshots import snapshot_times
-from forewarn.flows import steps
+from forewarn.flows import progress, steps
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.settings import Settings
 from forewarn.models.registry import load_champion
@@ -138,4 +138,8 @@ def score_period(
     models = load_champion(
         tracking_uri, risk_name=exp.model.risk_model_name, rul_name=exp.model.rul_model_name
     )
-    return [steps.score_night(url, night, exp, settings, scored_at, models) for night in nights]
+    done = []
+    for night in nights:
+        done.append(steps.score_night(url, night, exp, settings, scored_at, models))
+        progress.advance("nights", len(done), len(nights))
+    return done

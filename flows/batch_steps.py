@@ -10,7 +10,7 @@ imports prefect: ``flows.batched`` wraps these as tasks.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,10 @@ from forewarn.features.batches import (
     sum_reports,
 )
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset
-from forewarn.features.labels import LabelReport, attach_labels
-from forewarn.features.snapshots import build_snapshots
+from forewarn.features.inputs import resolve_sensors
+from forewarn.features.labels import LabelReport, attach_labels, with_findings
+from forewarn.features.observed import STALE_AFTER, Observation, observe
+from forewarn.features.snapshots import build_snapshots, snapshot_times
 from forewarn.features.spec import FeatureSpec, LabelSpec
 from forewarn.flows.settings import Settings
 from forewarn.flows.steps import cut_at, rejects_file
@@ -55,7 +57,10 @@ class BatchJob:
         since: read telemetry from this instant only (scoring), else ``None``.
         until: leave rows after it out (training on the past), else ``None``.
         lookback: also write reading stats over this window (scoring), else ``None``.
-        labels: also keep the batch's events to label it (training), else ``None``.
+        labels: also keep the batch's events to label it (training), else ``None``;
+            a training batch builds only snapshots that observe their asset.
+        stale_after: with ``labels``: how long past its last reading an asset is observed.
+        findings: technicians' confirmed faults to label with (training), else ``None``.
     """
 
     spec: FeatureSpec
@@ -66,6 +71,8 @@ class BatchJob:
     until: datetime | None = None
     lookback: str | None = None
     labels: LabelSpec | None = None
+    stale_after: timedelta = STALE_AFTER
+    findings: str | None = None
 
 
 def plan_feature_batches(url: str, settings: Settings) -> list[AssetBatch]:
@@ -113,20 +120,41 @@ def build_batch(url: str, batch: AssetBatch, job: BatchJob, spill: str) -> dict[
     tel, ev, assets = (
         restrict(t, batch.assets) for t in (data.telemetry, data.events, data.assets)
     )
+    seen = None
+    if job.labels is not None:
+        times = snapshot_times(job.start, job.end, job.spec.snapshot_every)
+        seen = observe(tel, ev, assets, times, job.stale_after)
     frame = build_snapshots(
-        tel, ev, assets, job.start, job.end, job.spec, since=job.since, fleet_parts=True
+        tel,
+        ev,
+        assets,
+        job.start,
+        job.end,
+        job.spec,
+        since=job.since,
+        fleet_parts=True,
+        observed=seen and seen.spans,
     )
-    out = {"index": batch.index, "rows": frame.height}
+    out: dict[str, Any] = {"index": batch.index, "rows": frame.height}
     out["fleet"] = write_parquet_atomic(
         fleet_inputs(frame, job.spec), _spill(spill, "fleet", batch.index)
     )
     out["frame"] = write_parquet_atomic(frame, _spill(spill, "snapshots", batch.index))
-    if job.labels is not None:
-        out["events"] = write_parquet_atomic(ev.collect(), _spill(spill, "events", batch.index))
+    if seen is not None:
+        found = None if job.findings is None else pl.read_parquet(job.findings)
+        labelled = restrict(with_findings(ev, found), batch.assets).collect()
+        out["events"] = write_parquet_atomic(labelled, _spill(spill, "events", batch.index))
+        out["spans"] = write_parquet_atomic(seen.spans, _spill(spill, "spans", batch.index))
+        out["census"] = [seen.snapshots, seen.before_first, seen.after_last]
     if job.lookback is not None and job.as_of is not None:
-        stats = reading_stats(tel, job.as_of, job.lookback)
+        stats = reading_stats(tel, job.as_of, job.lookback, resolve_sensors(tel, job.spec))
         out["stats"] = write_parquet_atomic(stats, _spill(spill, "stats", batch.index))
     return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
+
+
+def _observation(built: dict[str, Any]) -> Observation:
+    """A batch's observed spans and census, as ``build_batch`` wrote them."""
+    return Observation(pl.read_parquet(built["spans"]), *built["census"])
 
 
 def pool_batches(built: list[dict[str, Any]], spec: FeatureSpec, out: str) -> str:
@@ -142,7 +170,8 @@ def finish_training_batch(
     """Pass three: add ``z_fleet`` and labels to a batch, write it as one training part."""
     assert job.labels is not None, "a training job carries its label spec"
     frame = finish(pl.read_parquet(built["frame"]), pl.read_parquet(norms), job.spec)
-    labelled, report = attach_labels(frame, pl.read_parquet(built["events"]), job.labels, data_end)
+    events = pl.read_parquet(built["events"])
+    labelled, report = attach_labels(frame, events, job.labels, data_end, _observation(built))
     path = write_parquet_atomic(labelled, _spill(out, "part", built["index"]))
     return {"part": str(path), "rows": labelled.height, "labels": asdict(report)}
 

@@ -25,7 +25,7 @@ from forewarn.flows import batch_steps as bs
 from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.runners import gather, task_runner
 from forewarn.flows.settings import Settings
-from forewarn.flows.steps import check_windows_fit, longest_window, training_span
+from forewarn.flows.steps import check_windows_fit, longest_window, stale_after, training_span
 from forewarn.flows.tasks import build_training_frame, io_task, validate_data
 from forewarn.serving.schema import night_key
 
@@ -53,6 +53,7 @@ def training_batches(
     run_dir: str,
     until: datetime | None,
     span: tuple[datetime, datetime] | None,
+    findings: str | None = None,
 ) -> dict[str, Any]:
     """The labelled training frame as a folder of parts, one per batch.
 
@@ -63,12 +64,21 @@ def training_batches(
         run_dir: the run's folder; parts go to ``training_frame/``.
         until: train on data known at this time only.
         span: first and last accepted reading (skips a pass when known already).
+        findings: technicians' confirmed faults for the labels (``collect_findings``).
     """
     if span is None:
         span = _whole(gather(span_task, [(url, b, until) for b in plan]))
     first, last = training_span(*span, exp.features.snapshot_every)
     spec = fixed_sensors(exp.features, load_dataset(url).telemetry)
-    job = bs.BatchJob(spec, first, last, until=until, labels=exp.labels)
+    job = bs.BatchJob(
+        spec,
+        first,
+        last,
+        until=until,
+        labels=exp.labels,
+        stale_after=stale_after(exp),
+        findings=findings,
+    )
     spill = Path(run_dir) / "batches"
     built = gather(build_task, [(url, b, job, str(spill)) for b in plan])
     norms = pool_task(built, spec, str(spill / "fleet_norms.parquet"))
@@ -90,6 +100,7 @@ def build_frame(
     until: datetime | None,
     settings: Settings,
     report: ValidationReport,
+    findings: str | None = None,
 ) -> dict[str, Any]:
     """The training frame: in one run when the fleet fits one batch, else in batches.
 
@@ -104,11 +115,12 @@ def build_frame(
     check_windows_fit(exp, report.start, end)
     plan = bs.plan_feature_batches(url, settings)
     if len(plan) == 1 and settings.runner == "local":
-        return build_training_frame(url, exp, run_dir / "training_frame.parquet", until, report)
+        frame = run_dir / "training_frame.parquet"
+        return build_training_frame(url, exp, frame, until, report, findings)
     known = None if until is not None else (report.start, report.end)
     runner = task_runner(settings)
     built = training_batches.with_options(task_runner=runner)(
-        url, plan, exp, str(run_dir), until, known
+        url, plan, exp, str(run_dir), until, known, findings
     )
     start, end = built.pop("span")
     built["dataset"] = fingerprint(load_dataset(url), replace(report, start=start, end=end))

@@ -6,14 +6,17 @@ a quality gate failed (e.g. too many rejected rows), 2 bad input or configuratio
 
 from __future__ import annotations
 
+import os
 import tempfile
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from forewarn.flows.settings import Settings, load_settings, prepare_environment
+from forewarn.flows.prepare import time_problem
+from forewarn.flows.settings import Settings, SettingsError, load_settings, prepare_environment
 
 app = typer.Typer(
     name="forewarn",
@@ -41,7 +44,7 @@ HomeOption = Annotated[
 
 
 def parse_time(text: str | None, option: str) -> datetime | None:
-    """Parse an ISO date/time option as UTC (naive input is taken as UTC)."""
+    """Parse an ISO date/time option as UTC (naive input is taken as UTC), 1970..2100."""
     if text is None:
         return None
     try:
@@ -51,7 +54,11 @@ def parse_time(text: str | None, option: str) -> datetime | None:
             f"{text!r} is not a date/time; use ISO form such as 2025-06-30 or 2025-06-30T02:00Z",
             param_hint=option,
         ) from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    problem = time_problem(value, option)
+    if problem is not None:  # 1925 or 2999: a typo, and date arithmetic would overflow
+        raise typer.BadParameter(f"{problem.message}. {problem.fix}", param_hint=option)
+    return value
 
 
 READ_ONLY_COMMANDS = frozenset({"serve", "models", "config"})
@@ -73,9 +80,26 @@ def workspace_problem(home: Path) -> str | None:
     return None
 
 
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show library warnings (numpy, scikit-learn, MLflow, Prefect) instead of "
+        "writing them to <home>/logs/forewarn.log.",
+    ),
+]
+
+
 @app.callback()
-def _root(ctx: typer.Context, home: HomeOption = None) -> None:
-    settings = load_settings(home=home)
+def _root(ctx: typer.Context, home: HomeOption = None, verbose: VerboseOption = False) -> None:
+    try:
+        settings = load_settings(home=home)
+    except SettingsError as exc:
+        from forewarn.flows import console
+
+        console.fail(str(exc), "fix or unset the variable (README: Settings)")
+        raise typer.Exit(2) from exc
     if ctx.invoked_subcommand not in READ_ONLY_COMMANDS:
         problem = workspace_problem(settings.home)
         if problem:
@@ -86,8 +110,30 @@ def _root(ctx: typer.Context, home: HomeOption = None) -> None:
                 "free space or fix its permissions, or pass --home / FOREWARN_HOME",
             )
             raise typer.Exit(2)
+        if not verbose:
+            from forewarn.flows.logfile import capture_library_output
+
+            capture_library_output(settings.home)
+    _check_registry(settings, write=ctx.invoked_subcommand not in READ_ONLY_COMMANDS)
     prepare_environment(settings)
+    if not os.environ.get("PREFECT_API_URL"):  # Prefect would start its ephemeral server
+        from forewarn.flows.ephemeral import install
+
+        install(Path(os.environ["PREFECT_HOME"]))
     ctx.obj = settings
+
+
+def _check_registry(settings: Settings, *, write: bool) -> None:
+    """A locked or damaged local MLflow store fails in seconds, before Prefect starts."""
+    from forewarn.models.registry_sqlite import RegistryDamagedError, check_local_store
+
+    try:
+        check_local_store(settings.tracking_uri, write=write)
+    except RegistryDamagedError as exc:
+        from forewarn.flows import console
+
+        console.fail(str(exc).removesuffix(f"; {exc.hint}"), exc.hint)
+        raise typer.Exit(2) from None
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -100,13 +146,76 @@ def register() -> None:
     """Attach every command module (kept small: one module per area)."""
     from forewarn.flows import (  # noqa: F401  (register commands)
         commands_data,
+        commands_feedback,
         commands_monitor,
         commands_ops,
         commands_pipeline,
+        commands_registry,
+        commands_scores,
+        commands_suggest,
     )
 
 
+def release(exc: BaseException) -> None:
+    """Drop the tracebacks of an error the CLI has reported (and of its causes).
+
+    A traceback keeps its frames, and so the modules of the code that failed, alive to
+    interpreter exit, where DuckDB's bindings then print ~50 lines of "nanobind: leaked"
+    noise under the one clear message (a full disk, a damaged store).
+    """
+    stack: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if err.__traceback__ is not None:
+            traceback.clear_frames(err.__traceback__)
+            err.__traceback__ = None
+        stack += [err.__cause__, err.__context__, getattr(err, "error", None)]
+
+
+def hoist_home(argv: list[str]) -> list[str]:
+    """Move the root options given after the subcommand to the front: ``--home X`` /
+    ``--home=X`` and ``--verbose`` / ``-v``.
+
+    They belong to the root command, yet users type them where the other options are
+    (``forewarn score --home X --data ...``); Click would refuse them there.
+    """
+    args, moved, i = list(argv), [], 0
+    while i < len(args):
+        if args[i] == "--":
+            break
+        if args[i] == "--home" and i + 1 < len(args):
+            moved += args[i : i + 2]
+            del args[i : i + 2]
+            continue
+        if args[i].startswith("--home=") or args[i] in ("--verbose", "-v"):
+            moved.append(args.pop(i))
+            continue
+        i += 1
+    return moved + args
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    ``--home`` is accepted after the subcommand too (``hoist_home``). A damaged store
+    (the score store's or the registry's files) is reported as one clear error with its
+    ``hint``, exit 2, whichever command met it: never a traceback.
+    """
+    import sys
+
     register()
-    app()
+    try:
+        app(args=hoist_home(sys.argv[1:]))
+    except Exception as exc:
+        hint = getattr(exc, "hint", None)
+        if not isinstance(exc, ValueError | LookupError | RuntimeError) or not hint:
+            raise
+        from forewarn.flows import console
+
+        console.fail(str(exc).removesuffix(f"; {hint}"), hint)
+        release(exc)
+        raise SystemExit(2) from None

@@ -34,7 +34,10 @@ def generate(
         Path | None, typer.Option(help="Output folder (default: <home>/data/fleet).")
     ] = None,
     assets: Annotated[int, typer.Option(min=1, help="Number of assets in the fleet.")] = 200,
-    days: Annotated[int, typer.Option(min=1, help="Days of history to simulate.")] = 180,
+    days: Annotated[
+        int,
+        typer.Option(min=1, help="Days of history (the default experiment trains on 183+)."),
+    ] = 240,
     freq: Annotated[str, typer.Option(help="Sampling interval, e.g. 1h, 10m, 1d.")] = "1h",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
     scenario: Annotated[

@@ -29,13 +29,14 @@ def monitor(
     retrain: Annotated[bool, typer.Option(help="Let the gate run the training flow.")] = True,
 ) -> None:
     """Monitor a scored night and decide whether to retrain."""
-    from forewarn.flows.monitoring.flow import monitoring_flow
+    from forewarn.flows.monitoring.flow import monitoring_flow, monitoring_steps
 
     settings = settings_of(ctx)
     try:
-        out = monitoring_flow(
-            data, parse_time(as_of, "--as-of"), config, str(settings.home), retrain
-        )
+        with console.running("forewarn monitor", monitoring_steps(as_of is None)):
+            out = monitoring_flow(
+                data, parse_time(as_of, "--as-of"), config, str(settings.home), retrain
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return
@@ -45,9 +46,20 @@ def monitor(
         f"[bold]monitored[/] {out['as_of']}: drift share {out['drift_share']:.3f} ({state})"
     )
     for scope in out["alarm_scopes"]:
-        console.console.print(f"  drifting: {scope}")
+        console.console.print(f"  drifting: {console.safe(scope)}")
     for alert in out["quality_alerts"]:
-        console.console.print(f"  data quality: {alert}")
-    verdict = "retrained" if decision["retrained"] else "no retraining"
-    console.console.print(f"gate: {verdict} ({'; '.join(decision['reasons'])})")
+        console.console.print(f"  data quality: {console.safe(alert)}")
+    verdict = gate_verdict(decision)
+    console.console.print(f"gate: {verdict} ({console.safe('; '.join(decision['reasons']))})")
     console.console.print(f"report: {out['report']}")
+
+
+def gate_verdict(decision: dict) -> str:
+    """What the gate decided and what was done, in the words the decision file records."""
+    if decision["retrained"]:
+        return "retrained"
+    if decision.get("retrain_suppressed"):
+        return "retraining due but not run (--no-retrain)"
+    if decision["retrain"] and not decision.get("enabled", True):
+        return "retraining due but the gate is disabled ([monitoring.gate] enabled = false)"
+    return "no retraining"

@@ -10,7 +10,13 @@ import typer
 
 from forewarn.flows import console, console_ops
 from forewarn.flows.cli import app, parse_time, settings_of
-from forewarn.flows.commands_pipeline import ExperimentOption, MaxRejectOption, _fail_on
+from forewarn.flows.commands_pipeline import (
+    ExperimentOption,
+    MaxRejectOption,
+    _fail_on,
+    champion_run,
+    prepared_run,
+)
 from forewarn.flows.settings import Settings
 
 servers_app = typer.Typer(
@@ -60,19 +66,28 @@ def backtest(
         parse_duration(retrain_every)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--retrain-every") from exc
+    first, last = parse_time(start, "--start"), parse_time(end, "--end")
+    assert first is not None and last is not None  # required options
+    # Before Prefect starts: the first retrain trains on the data known at --start; a
+    # fixed model scores with the champion's features.
+    if model is ModelMode.retrain:
+        prepared_run(data, config, "train", first)
+    else:
+        champion_run(data, config, settings, first, force=True)  # a past night by design
     from forewarn.flows.backtest import backtest_flow  # Prefect: import only for a real run
 
     every = retrain_every if model is ModelMode.retrain else None
     try:
-        out = backtest_flow(
-            data,
-            parse_time(start, "--start"),
-            parse_time(end, "--end"),
-            config,
-            str(settings.home),
-            every,
-            max_reject_share,
-        )
+        with console.running("forewarn backtest"):
+            out = backtest_flow(
+                data,
+                first,
+                last,
+                config,
+                str(settings.home),
+                every,
+                max_reject_share,
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import errno
-from datetime import UTC, datetime
+import shutil
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from forewarn.flows import console
-from forewarn.flows.cli import app, parse_time, settings_of
-from forewarn.flows.experiment import ConfigError, load_experiment, schema_json
+from forewarn.flows.cli import app, parse_time, release, settings_of
+from forewarn.flows.experiment import ConfigError, ExperimentConfig, load_experiment, schema_json
+from forewarn.flows.gates import QualityGateError
 from forewarn.flows.scale_options import BatchAssetsOption, DaskAddressOption, RunnerOption
+from forewarn.flows.settings import Settings
+
+if TYPE_CHECKING:
+    from forewarn.flows.prepare import PreparedRun
 
 ExperimentOption = Annotated[
     str | None,
@@ -66,14 +72,40 @@ def config_show(
     typer.echo(exp.model_dump_json(indent=2))
 
 
-def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
+def where_full(error: BaseException, home: Path | None) -> str:
+    """The file that could not be written, else the workspace, with its free space."""
+    place = Path(getattr(error, "filename", None) or home or ".")
+    probe = next((p for p in (place, *place.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(probe).free
+    return f"{place} ({free / 1e6:,.1f} MB free)"
+
+
+def _check_stores(settings: Settings, config: str | None) -> None:
+    """A damaged score store or champion fails in seconds, before Prefect starts (the
+    flow checks both again, for callers that run it directly); errors carry a hint."""
+    from forewarn.flows.steps import check_champion
+    from forewarn.serving.store import ScoreStore
+
+    ScoreStore(settings.scores_dir).check()
+    try:
+        exp = load_experiment(config)
+        check_champion(exp, settings)
+    except Exception as exc:
+        if getattr(exc, "hint", None):
+            raise  # damaged: one clear message (cli.main), exit 2
+        return  # a bad config, a server down: the flow's own step reports it
+
+
+def _fail_on(
+    exc: Exception, training_data_hint: str | None = None, home: Path | None = None
+) -> None:
     """Print a failed flow's error (it names the step) and exit non-zero.
 
     ``training_data_hint`` replaces the hint when training refused its data (a
     ``ValueError`` from the training step: no failures to learn from, a calibration
     window without any), for callers that know what the user can change.
     """
-    from forewarn.flows.tasks import StepFailedError
+    from forewarn.flows.tasks import StepFailedError, disk_full
 
     if isinstance(exc, StepFailedError):
         hint = None
@@ -81,14 +113,67 @@ def _fail_on(exc: Exception, training_data_hint: str | None = None) -> None:
             hint = training_data_hint
         elif "run `forewarn train` first" in str(exc):
             hint = "train a model first: forewarn train --data DATA"
+        elif disk_full(exc.error):
+            hint = (
+                f"the disk holding {where_full(exc.error, home)} is full: free space there, "
+                "then re-run (nothing was half-written; re-runs are idempotent)"
+            )
         elif isinstance(exc.error, OSError) and exc.error.errno in _WORKSPACE_ERRNOS:
             hint = (
                 "the workspace is full or not writable: free space or fix its permissions, "
                 "then re-run (nothing was half-written; re-runs are idempotent)"
             )
         console.fail(str(exc), hint)
-        raise typer.Exit(2 if isinstance(exc.error, ValueError | LookupError) else 1) from exc
+        if isinstance(exc.error, QualityGateError):  # e.g. too many rejects: as `validate`
+            code = 1
+        else:
+            code = 2 if isinstance(exc.error, ValueError | LookupError) else 1
+        release(exc)
+        raise typer.Exit(code) from None
     raise exc
+
+
+def prepared_run(
+    data: str, experiment: Any, purpose: str, as_of: datetime | None = None
+) -> PreparedRun:
+    """``flows.prepare.prepare_run`` before Prefect starts: exit 2 listing every problem.
+
+    A config typo or a history too short for the experiment is reported in seconds,
+    all at once, instead of a minute into feature building, one at a time.
+    """
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.prepare import PreflightError, prepare_run
+
+    try:
+        run = prepare_run(data, experiment, purpose, as_of)  # type: ignore[arg-type]
+    except (ConfigError, DatasetError, PreflightError) as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    for note in run.notes:
+        console.note(note)
+    return run
+
+
+def champion_run(
+    data: str, config: str | None, settings: Settings, as_of: datetime | None, force: bool
+) -> PreparedRun:
+    """``prepared_run`` of a night scored by the champion (its logged features and, without
+    ``-c``, its list rules), with the night chosen (``flows.nights.pick_night``)."""
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.nights import NightOutOfRangeError, pick_night
+    from forewarn.flows.steps import champion_experiment
+
+    try:
+        exp = champion_experiment(load_experiment(config), settings, config is None)
+        every, stale = exp.features.snapshot_every, exp.risk_list.stale_after_hours
+        night = pick_night(data, as_of, every, stale, force)
+    except (ConfigError, NightOutOfRangeError, DatasetError) as exc:
+        console.fail(str(exc))
+        raise typer.Exit(2) from exc
+    except RuntimeError as exc:  # the registry is down: say so, as `forewarn models` does
+        console.fail(str(exc))
+        raise typer.Exit(1) from exc
+    return prepared_run(data, exp, "night", night)
 
 
 @app.command(
@@ -139,8 +224,11 @@ def features(
     if when is not None and (first or last):
         console.fail("--start and --end go with --every, not --as-of")
         raise typer.Exit(2)
+    if when is not None:
+        exp = prepared_run(data, config, "night", when).experiment
+    else:
+        exp = prepared_run(data, config, "frame", last).experiment
     try:
-        exp = load_experiment(config)
         with console.spinner("building feature snapshots"):
             result = (
                 snapshot_file(data, when, exp, out)
@@ -157,7 +245,10 @@ def features(
     epilog=(
         "Example: [bold]forewarn train --data .forewarn/data/fleet -c short_horizon[/]\n\n"
         "Runs the training flow: validate → training frame → train + evaluate → MLflow → "
-        "promotion (champion only if it beats the current one)."
+        "promotion (champion only if it beats the current one).\n\n"
+        "Without -c it uses the default experiment, written for the synthetic fleet's "
+        "sensors; on other data it stops at once and says to run "
+        "[bold]forewarn config suggest --data DATA > experiments/mine.toml[/]."
     )
 )
 def train(
@@ -173,38 +264,69 @@ def train(
     batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Train failure-risk and RUL models and register them in MLflow."""
-    from forewarn.flows.training import training_flow
-
     settings = settings_of(ctx)
+    if config is None:
+        _default_fits(data)
+    cut = parse_time(until, "--until")
+    prepared = prepared_run(data, config, "train", cut)  # before Prefect starts
+    from forewarn.flows.training import TRAINING_STEPS, training_flow
+
     try:
-        out = training_flow(
-            data,
-            config,
-            str(settings.home),
-            parse_time(until, "--until"),
-            max_reject_share,
-            runner=runner and runner.value,
-            dask_address=dask_address,
-            batch_assets=batch_assets,
-        )
+        with console.running("forewarn train", TRAINING_STEPS):
+            out = training_flow(
+                data,
+                config,
+                str(settings.home),
+                cut,
+                max_reject_share,
+                runner=runner and runner.value,
+                dask_address=dask_address,
+                batch_assets=batch_assets,
+                prepared=prepared,
+            )
     except Exception as exc:  # the flow names the failing step
         _fail_on(exc)
         return
     console.print_training(out, settings.tracking_uri)
+    if out.get("gate"):  # registered, but not fit to serve the nightly list
+        console.fail(*console.gate_failure(out, config))
+        raise typer.Exit(1)
+
+
+def _default_fits(data: str) -> None:
+    """``train`` without ``-c``: stop at once, pointing to ``config suggest``, when the
+    default experiment (the synthetic fleet's sensors) does not fit the data's columns."""
+    from forewarn.features.readers import DatasetError
+    from forewarn.flows.commands_suggest import SUGGEST_HINT, default_mismatch
+
+    try:
+        problem = default_mismatch(data)
+    except DatasetError:
+        return  # the flow's validation step names the file and the fault
+    if problem:
+        console.fail(problem, SUGGEST_HINT.format(data=data))
+        raise typer.Exit(2)
 
 
 @app.command(
     epilog=(
         "Example: [bold]forewarn score --data tonight/ --as-of 2025-08-28[/]\n\n"
-        "Idempotent per --as-of: a re-run replaces that night's scores."
+        "Idempotent per --as-of: a re-run replaces that night's scores. A night past the "
+        "data's newest reading plus the stale limit is refused unless --force; "
+        "`forewarn scores delete --night N` removes a night stored by mistake. Without -c "
+        "the risk-list rules are the ones saved with the champion."
     )
 )
 def score(
     ctx: typer.Context,
     data: DataOption,
     as_of: Annotated[
-        str | None, typer.Option(help="Scoring time (UTC).", show_default="today 00:00 UTC")
+        str | None,
+        typer.Option(help="Scoring time (UTC).", show_default="the last night the data covers"),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Score an --as-of past the data's newest reading.")
+    ] = False,
     config: ExperimentOption = None,
     report: Annotated[bool, typer.Option(help="Also write the risk list and report.")] = True,
     max_reject_share: MaxRejectOption = None,
@@ -213,26 +335,29 @@ def score(
     batch_assets: BatchAssetsOption = None,
 ) -> None:
     """Score every asset with the champion models and store tonight's risk list."""
-    from forewarn.flows.scoring import scoring_flow
-
     settings = settings_of(ctx)
-    when = parse_time(as_of, "--as-of") or datetime.now(UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    when = parse_time(as_of, "--as-of")
+    _check_stores(settings, config)  # damaged stores: one clear error in seconds
+    prepared = champion_run(data, config, settings, when, force)  # before Prefect starts
+    from forewarn.flows.scoring import scoring_flow, scoring_steps
+
     try:
-        out = scoring_flow(
-            data,
-            when,
-            config,
-            str(settings.home),
-            max_reject_share,
-            report,
-            runner=runner and runner.value,
-            dask_address=dask_address,
-            batch_assets=batch_assets,
-        )
+        with console.running("forewarn score", scoring_steps(report)):
+            out = scoring_flow(
+                data,
+                when,
+                config,
+                str(settings.home),
+                max_reject_share,
+                report,
+                runner=runner and runner.value,
+                dask_address=dask_address,
+                batch_assets=batch_assets,
+                prepared=prepared,
+                force=force,
+            )
     except Exception as exc:
-        _fail_on(exc)
+        _fail_on(exc, home=settings.home)
         return
     console.print_scoring(out)
     if out["assets"] and out.get("status", {}).get("unscorable", 0) == out["assets"]:
@@ -265,7 +390,7 @@ def report(
         console.fail("the score store is empty", "run `forewarn score --data DATA` first")
         raise typer.Exit(2)
     try:
-        paths = write_night_report(data, when, load_experiment(config), settings)
+        paths = write_night_report(data, when, list_experiment(config, settings), settings)
     except (LookupError, ConfigError) as exc:
         console.fail(str(exc))
         raise typer.Exit(2) from exc
@@ -283,7 +408,7 @@ def models(ctx: typer.Context) -> None:
         found = list_models(settings.tracking_uri)
     except RuntimeError as exc:  # the registry is down: say so, not "no models"
         console.fail(str(exc))
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if isinstance(exc, ValueError) else 1) from exc
     console.print_models(found, settings.tracking_uri)
 
 
@@ -305,14 +430,15 @@ def demo(
     config: ExperimentOption = None,
 ) -> None:
     """Run the whole platform on a synthetic fleet: generate, train, score, report."""
-    from forewarn.flows.demo import demo_flow
+    from forewarn.flows.demo import demo_flow, demo_steps
 
     settings = settings_of(ctx)
     console.console.print(
         f"forewarn demo: {assets} assets x {days} days hourly, workspace {settings.home}"
     )
     try:
-        out = demo_flow(str(settings.home), assets, days, nights, seed, config)
+        with console.running("forewarn demo", demo_steps(nights)):
+            out = demo_flow(str(settings.home), assets, days, nights, seed, config)
     except Exception as exc:
         # A small synthetic fleet may simply hold too few failures; say what to change.
         _fail_on(
@@ -328,7 +454,8 @@ def demo(
     epilog=(
         "Example: [bold]forewarn serve --port 8765[/]  then open http://127.0.0.1:8765\n\n"
         "Read-only: tonight's list, history and asset detail from the score store. It binds "
-        "to 127.0.0.1; there is no login, so expose it only behind your own proxy."
+        "to 127.0.0.1 and answers only loopback host names; there is no login, so expose it "
+        "only behind your own proxy (--allow-host NAME)."
     )
 )
 def serve(
@@ -336,15 +463,47 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
     config: ExperimentOption = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Host name to answer besides loopback (a proxy's); repeatable."),
+    ] = None,
 ) -> None:
     """Serve the planners' risk list as a small read-only web page."""
+    from forewarn.serving.web import listen
     from forewarn.serving.web import serve as serve_app
 
     settings = settings_of(ctx)
     try:
-        rules = load_experiment(config).risk_list
-    except ConfigError as exc:
-        console.fail(str(exc))
+        exp = list_experiment(config, settings)
+        sock = listen(host, port)
+    except (ConfigError, OSError) as exc:
+        hint = None if isinstance(exc, ConfigError) else "stop what uses it or pick --port"
+        console.fail(str(exc), hint)
         raise typer.Exit(2) from exc
     console.console.print(f"serving {settings.scores_dir} on http://{host}:{port} (Ctrl+C stops)")
-    serve_app(settings.scores_dir, settings.reports_dir, host=host, port=port, config=rules)
+    serve_app(
+        settings.scores_dir, settings.reports_dir, host=host, port=port, config=exp.risk_list,
+        rul_cap_hours=exp.model.rul_cap_hours(), allow_hosts=allow_host or (), sock=sock,
+    )  # fmt: skip
+
+
+def list_experiment(config: str | None, settings: Settings) -> ExperimentConfig:
+    """The experiment whose list rules a report or the page applies.
+
+    ``-c`` given: that file's. Otherwise the champion's saved rules (the ones `score`
+    used), falling back to the default experiment when no champion can be read.
+    """
+    exp = load_experiment(config)
+    local_db = settings.home / "mlflow" / "mlflow.db"
+    if config is not None or (not settings.mlflow_tracking_uri and not local_db.exists()):
+        return exp  # nothing trained here yet: no champion rules to read
+    from forewarn.flows.steps import champion_experiment
+
+    try:
+        return champion_experiment(exp, settings, list_rules=True)
+    except Exception as exc:  # the registry is down or unreadable: say so, use the defaults
+        console.console.print(
+            f"[yellow]note:[/] the champion's list rules could not be read ({exc}); "
+            "using the default experiment's (pass -c to choose)"
+        )
+        return exp

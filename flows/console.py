@@ -5,8 +5,10 @@ Kept out of the command definitions so commands stay a list of options and one c
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -23,8 +25,39 @@ from rich.table import Table
 
 from forewarn.features.dataset import ValidationReport
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+PIPED_WIDTH = 10_000
+"""Columns of output that is not a terminal (a pipe, a file, cron's mail): so wide that no
+command line or table row is ever wrapped (Rich would wrap at 80)."""
+
+
+def make_console(*, stderr: bool) -> Console:
+    """A console at the terminal's width, or ``PIPED_WIDTH`` when output is not a terminal."""
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else PIPED_WIDTH
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=width is not None)
+
+
+console = make_console(stderr=False)
+err_console = make_console(stderr=True)
+
+# C0/C1 control characters (ESC starts a terminal escape sequence, CR overwrites a line)
+# and the bidirectional overrides that reorder what a reader sees; tab and newline stay.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(value: object) -> str:
+    """Data (names, ids, values, paths) made harmless for the terminal.
+
+    Rich markup is escaped (a ``[/x]`` in a dataset crashed Rich) and control characters
+    are shown as ``\\x1b``-style text: a column named ``\\x1b[2J`` must not clear the
+    screen, nor a carriage return in an asset id overwrite the line before it.
+    """
+    return escape(_UNSAFE.sub(_visible, str(value)))
 
 
 @contextmanager
@@ -62,6 +95,14 @@ def spinner(description: str) -> Iterator[None]:
         yield
 
 
+def running(command: str, steps: int | None = None) -> AbstractContextManager[None]:
+    """Steps and progress of a long command on stderr (``flows.console_progress``);
+    ``steps``: how many its flow runs, when the command knows."""
+    from forewarn.flows.console_progress import long_command
+
+    return long_command(err_console, command, steps)
+
+
 def print_features(result: Any) -> None:
     """What ``forewarn features`` wrote (a ``flows.feature_files.FeatureFile``)."""
     span = (
@@ -69,10 +110,10 @@ def print_features(result: Any) -> None:
         if result.start == result.end
         else f"{result.start.isoformat()} .. {result.end.isoformat()}"
     )
-    console.print(f"wrote {escape(result.path)}: {result.rows:,} rows x {result.columns} columns")
+    console.print(f"wrote {safe(result.path)}: {result.rows:,} rows x {result.columns} columns")
     console.print(f"snapshots {span}")
     if result.labels is not None:
-        console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in result.labels.items()))
+        print_labels(result.labels)
     if result.rejected_rows:
         console.print(
             f"{result.rejected_rows:,} rejected input rows were left out"
@@ -82,22 +123,41 @@ def print_features(result: Any) -> None:
         console.print(f"{result.later_rows:,} rows after --as-of left out (not known yet then)")
 
 
+def print_labels(labels: dict[str, int]) -> None:
+    """Snapshot rows kept and left out (and why), then the label counts."""
+    excluded = {
+        "excluded_after_last_reading": "after the asset's last reading",
+        "excluded_before_first_reading": "before its first reading",
+        "excluded_downtime": "in downtime after a failure",
+    }
+    if "kept" in labels:
+        why = ", ".join(f"{labels.get(k, 0):,} {text}" for k, text in excluded.items())
+        console.print(f"snapshots: {labels['kept']:,} kept of {labels['snapshots']:,} ({why})")
+    rest = {k: v for k, v in labels.items() if k not in {"snapshots", "kept", *excluded}}
+    console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in rest.items()))
+
+
 def fail(message: str, hint: str | None = None) -> None:
     """Print an error (and how to fix it) to stderr.
 
     Messages quote data (file names, column names, values): they are escaped so a
     ``[/x]`` in a dataset is printed, not parsed as Rich markup (which crashes).
     """
-    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    err_console.print(f"[bold red]error:[/] {safe(message)}")
     if hint:
-        err_console.print(f"[yellow]hint:[/] {escape(hint)}")
+        err_console.print(f"[yellow]hint:[/] {safe(hint)}")
+
+
+def note(message: str) -> None:
+    """Print something worth knowing that does not stop the run, to stderr."""
+    err_console.print(f"[yellow]note:[/] {escape(message)}")
 
 
 def validation_table(report: ValidationReport) -> Table:
     """Per-table input/accepted/rejected counts."""
-    # Every text below comes from the dataset (names, types, reasons): escape() keeps
+    # Every text below comes from the dataset (names, types, reasons): safe() keeps
     # Rich from parsing a hostile "[/x]" as markup.
-    table = Table(title=f"Dataset {escape(report.url)}", title_justify="left")
+    table = Table(title=f"Dataset {safe(report.url)}", title_justify="left")
     for col in ("table", "input rows", "accepted", "rejected", "rejected %"):
         table.add_column(col, justify="right" if col != "table" else "left")
     for name, c in report.counts.items():
@@ -117,10 +177,15 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
     span = (
         f"{report.start:%Y-%m-%d %H:%M} → {report.end:%Y-%m-%d %H:%M} UTC" if report.start else "-"
     )
-    types = escape(", ".join(f"{k} {v}" for k, v in report.asset_types.items()))
+    types = safe(", ".join(f"{k} {v}" for k, v in report.asset_types.items()))
     console.print(f"assets: {report.n_assets:,}  ({types})")
     console.print(f"time span: {span}")
-    console.print(f"sensors ({len(report.sensors)}): {escape(', '.join(report.sensors))}")
+    console.print(f"sensors ({len(report.sensors)}): {safe(', '.join(report.sensors))}")
+    if report.text_columns:
+        console.print(
+            f"[yellow]note:[/] text columns kept as descriptive, not sensors: "
+            f"{safe(', '.join(report.text_columns))} (no number among their first values)"
+        )
     kinds = ", ".join(f"{k} {v:,}" for k, v in report.events_by_kind.items()) or "none"
     console.print(f"events: {kinds}")
     if report.rejects_by_reason:
@@ -128,10 +193,10 @@ def print_validation(report: ValidationReport, rejects_path: str | None) -> None
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         for reason, n in report.rejects_by_reason.items():
-            reasons.add_row(escape(reason), f"{n:,}")
+            reasons.add_row(safe(reason), f"{n:,}")
         console.print(reasons)
         if rejects_path:
-            console.print(f"rejected rows with reasons and raw values: {escape(rejects_path)}")
+            console.print(f"rejected rows with reasons and raw values: {safe(rejects_path)}")
     else:
         console.print("no rejected rows")
 
@@ -167,18 +232,95 @@ def print_training(out: dict, tracking_uri: str) -> None:
     console.print(f"[bold]training run[/] {out['run_id']} (experiment {out['experiment']})")
     labels = out.get("labels", {})
     if labels:
-        console.print("labels: " + ", ".join(f"{k} {v:,}" for k, v in labels.items()))
+        print_labels(labels)
+    if out.get("findings"):
+        console.print(f"technicians' findings counted as failures: {out['findings']:,}")
     metrics = out.get("metrics", {})
     for task, columns in HEADLINE.items():
         table = headline_table(task, metrics, columns)
         if table.row_count:
             console.print(table)
+    for line in graded_lines(out.get("graded", {})):
+        console.print(line)
+    parts = component_line(metrics)
+    if parts:
+        console.print(parts)
+    budget = budget_line(metrics)
+    if budget:
+        console.print(budget)
     for task, version in out.get("versions", {}).items():
         verdict = "champion" if out["promoted"].get(task) else "challenger"
-        console.print(f"{task}: version {version} → {verdict} ({out['decisions'].get(task)})")
+        reason = escape(str(out["decisions"].get(task)))
+        console.print(f"{task}: version {version} → {verdict} ({reason})")
     for note in out.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"MLflow: {tracking_uri}")
+
+
+def graded_lines(graded: dict) -> list[str]:
+    """What each model was graded on (``models.gate.graded_on``), one line per task."""
+    lines = []
+    if "risk" in graded:
+        g = graded["risk"]
+        lines.append(
+            f"risk model graded on {g['rows']:,} validation snapshots ({g['positives']:,} "
+            f"positive, {g['failures']:,} failures) from {g['start'][:16]} to {g['end'][:16]}"
+        )
+    if "rul" in graded:
+        g = graded["rul"]
+        lines.append(
+            f"RUL model graded on {g['rows']:,} snapshots from {g['start'][:16]} to {g['end'][:16]}"
+        )
+    return lines
+
+
+def gate_failure(out: dict, config: str | None) -> tuple[str, str]:
+    """The quality gate's error and how to promote by hand, for ``forewarn train``."""
+    versions = out.get("versions", {})
+    held = {task: versions[task] for task in out["gate"] if task in versions}
+    lines = [f"{task} v{held.get(task, '?')}: {'; '.join(w)}" for task, w in out["gate"].items()]
+    message = "quality gate failed; not made champion:\n  " + "\n  ".join(lines)
+    options = " ".join(f"--{task} {version}" for task, version in held.items())
+    flag = f" -c {config}" if config else ""
+    hint = (
+        "the models are registered and stay challenger; fix the data or config and re-train, "
+        f"or put them in service anyway: forewarn promote {options}{flag}"
+    )
+    return message, hint
+
+
+def component_line(metrics: dict[str, float]) -> str | None:
+    """Per-component validation in one line: PR-AUC per part and how often a caught
+    failure's part was named; ``None`` when the model names no components."""
+    prefix = "risk.lightgbm.component."
+    pr = {k[len(prefix) : -len(".pr_auc")]: v for k, v in metrics.items()
+          if k.startswith(prefix) and k.endswith(".pr_auc")}  # fmt: skip
+    if not pr:
+        return None
+    named = metrics.get("risk.lightgbm.component_named_share", math.nan)
+    caught = metrics.get("risk.lightgbm.component_caught_events", 0.0)
+    graded = sorted(((c, v) for c, v in pr.items() if not math.isnan(v)), key=lambda t: -t[1])
+    share = "—" if math.isnan(named) else f"{named:.0%}"
+    best = ", ".join(f"{c} {v:.2f}" for c, v in graded) or "no part failed in validation"
+    return (
+        f"components: named the failing part for {share} of {caught:.0f} caught "
+        f"validation failures; PR-AUC per part: {best}"
+    )
+
+
+def budget_line(metrics: dict, model: str = "lightgbm") -> str | None:
+    """The validation budget curve in one line (None when training logged none)."""
+    key = f"risk.{model}."
+    if f"{key}most_catchable_at_budget" not in metrics:
+        return None
+    got = [metrics.get(f"{key}caught_at_{n}_per_night", 0) for n in (1, 2, 5, 10)]
+    return (
+        f"budget curve (validation): of {metrics.get(f'{key}events', 0):.0f} failures, "
+        f"1 / 2 / 5 / 10 inspections a night catch {' / '.join(f'{v:.0f}' for v in got)}; "
+        f"the budget ({metrics.get(f'{key}inspections_per_day', 0):.1f} a night, "
+        f"{metrics.get(f'{key}failing_assets_per_day', 0):.1f} machines failing a night) "
+        f"could catch at most {metrics[f'{key}most_catchable_at_budget']:.0f}"
+    )
 
 
 def print_scoring(out: dict) -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from rich.table import Table
 
-from forewarn.flows.backtest_report import TOTAL_LABELS
 from forewarn.flows.console import console
 
 
@@ -18,6 +17,10 @@ def _fmt(value: object) -> str:
 
 def print_backtest(out: dict[str, Any]) -> None:
     """Headline totals, the models used per period and where the summary files are."""
+    # The backtest grader pulls in scikit-learn (seconds): every `forewarn` command
+    # imports this module at start-up, so only a finished backtest pays for it.
+    from forewarn.flows.backtest_report import TOTAL_LABELS
+
     console.print(f"[bold]backtest[/] {out['id']}")
     for period in out["periods"]:
         trained = period["trained_until"]

@@ -13,11 +13,12 @@ from typing import Any
 
 from prefect import flow
 
+from forewarn.flows import progress
 from forewarn.flows.monitoring.flow import monitoring_flow
-from forewarn.flows.scoring import scoring_flow
+from forewarn.flows.scoring import scoring_flow, scoring_steps
 from forewarn.flows.settings import load_settings
 from forewarn.flows.tasks import io_task, run_step
-from forewarn.flows.training import training_flow
+from forewarn.flows.training import TRAINING_STEPS, training_flow
 
 
 def generate_fleet(out: Path, assets: int, days: int, seed: int) -> dict[str, Any]:
@@ -54,6 +55,18 @@ def demo_flow(
     experiment: str | None = None,
 ) -> dict[str, Any]:
     """Run the whole platform on a synthetic fleet and return where its outputs are."""
+    with progress.planned(demo_steps(nights)):
+        return _demo(home, assets, days, nights, seed, experiment)
+
+
+def demo_steps(nights: int) -> int:
+    """Steps of the whole demo: the fleet, training, each night, monitoring."""
+    return 1 + TRAINING_STEPS + (nights - 1) * scoring_steps(False) + scoring_steps(True) + 4
+
+
+def _demo(
+    home: str | None, assets: int, days: int, nights: int, seed: int, experiment: str | None
+) -> dict[str, Any]:
     settings = load_settings(home=home)
     fleet_dir = settings.data_dir / "demo-fleet"
     meta = run_step("generate synthetic fleet", generate, fleet_dir, assets, days, seed)

@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import json
 import tomllib
+import warnings
+from importlib import resources
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from forewarn.features.durations import hours
 from forewarn.features.spec import FeatureSpec, LabelSpec
 from forewarn.flows.monitoring.config import MonitoringConfig
 from forewarn.models.config import ModelConfig
 from forewarn.serving.risklist import RiskListConfig
 
-EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
+
+def shipped_dir() -> Path:
+    """The folder of shipped experiments: package data of ``forewarn.experiments``.
+
+    Found with ``importlib.resources``, so a wheel install (no source tree next to the
+    code) finds them as well as a clone, where it is the repo's ``experiments/`` folder.
+    """
+    return Path(str(resources.files("forewarn.experiments")))
+
+
+EXPERIMENTS_DIR = shipped_dir()
 DEFAULT_EXPERIMENT = "default"
 
 
@@ -43,7 +56,7 @@ class ExperimentConfig(BaseModel):
 
     def check(self) -> ExperimentConfig:
         """Cross-section checks (e.g. the split gap must cover the label horizon)."""
-        self.model.check_horizon(self.labels.horizon, self.labels.rul_cap)
+        self.model.check_horizon(self.labels.horizon)
         return self
 
 
@@ -76,6 +89,42 @@ def _describe(exc: ValidationError, path: Path) -> str:
     return "\n".join(lines)
 
 
+def _moved_rul_cap(data: dict, path: Path) -> dict:
+    """Drop an old ``[labels] rul_cap`` that changes nothing, refuse one that would.
+
+    Files from before the cap was one key held ``[labels] rul_cap`` >= ``[model] rul_cap``
+    (the loader enforced it), and the model's cap was the one that shaped the target: such
+    a file loads with a warning. Any other value is an error naming the key to set.
+    """
+    labels, model = data.get("labels"), data.get("model", {})
+    if not isinstance(labels, dict) or "rul_cap" not in labels:
+        return data
+    old = labels["rul_cap"]
+    default = ModelConfig.model_fields["rul_cap"].default
+    new = model.get("rul_cap", default) if isinstance(model, dict) else None
+    rest = {**data, "labels": {k: v for k, v in labels.items() if k != "rul_cap"}}
+    if old is None:
+        return rest
+    try:
+        kept = new is not None and hours(new) <= hours(old)
+    except (TypeError, ValueError, AttributeError):  # not a duration at all
+        kept = False
+    if not kept:
+        raise ConfigError(
+            f"{path}: [labels] rul_cap = {old!r} is no longer a key: the RUL cap is set once, "
+            f"as [model] rul_cap (here {new!r}). Set [model] rul_cap to the cap you mean and "
+            "delete the line from [labels]."
+        )
+    warnings.warn(
+        f"{path}: [labels] rul_cap = {old!r} is deprecated and ignored: the one RUL cap is "
+        f"[model] rul_cap = {new!r}, which shaped the RUL target before too. Delete the "
+        "line from [labels].",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return rest
+
+
 def load_experiment(name_or_path: str | Path | None = None) -> ExperimentConfig:
     """Load and check an experiment file.
 
@@ -96,6 +145,7 @@ def load_experiment(name_or_path: str | Path | None = None) -> ExperimentConfig:
     except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot parse: {exc}") from exc
     data.setdefault("name", path.stem)
+    data = _moved_rul_cap(data, path)
     try:
         return ExperimentConfig.model_validate(data).check()
     except ValidationError as exc:

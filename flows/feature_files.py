@@ -20,7 +20,7 @@ from forewarn.features.contract import Reason
 from forewarn.features.dataset import load_dataset, summarize
 from forewarn.features.snapshots import scoring_snapshot
 from forewarn.flows.experiment import ExperimentConfig
-from forewarn.flows.steps import labelled_frame, scoring_since, training_span
+from forewarn.flows.steps import labelled_frame, scoring_since, stale_after, training_span
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -97,7 +97,9 @@ def frame_file(
     first, last = start or first, end or last
     if last < first:
         raise ValueError(f"--start {first.isoformat()} is after --end {last.isoformat()}")
-    frame, labels = labelled_frame(dataset, report, features, exp.labels, first, last)
+    frame, labels = labelled_frame(
+        dataset, report, features, exp.labels, first, last, stale_after(exp)
+    )
     write_frame(frame, out)
     return FeatureFile(
         str(out),

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from prefect import Task
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from forewarn.flows import progress
 from forewarn.flows.cluster import cluster_kwargs
 from forewarn.flows.settings import Settings
 
@@ -39,4 +40,8 @@ def gather(task: Task[..., R], calls: Sequence[tuple[Any, ...]]) -> list[R]:
     since their futures were submitted already.
     """
     futures = [task.submit(*args) for args in calls]
-    return [future.result() for future in futures]
+    results = []
+    for i, future in enumerate(futures):
+        results.append(future.result())
+        progress.advance("batches", i + 1, len(futures))
+    return results

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -98,9 +98,34 @@ class Settings(BaseSettings):
         return self.home / "rejects"
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value forewarn cannot use; the message names it."""
+
+
+def env_name(field: str) -> str:
+    """The environment variable a settings field is read from."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return alias if isinstance(alias, str) else f"FOREWARN_{field.upper()}"
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides winning."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    """Build settings from the environment, with explicit overrides winning.
+
+    Raises:
+        SettingsError: naming each variable whose value is unusable, and why.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            name = field if field.isupper() else env_name(field)
+            where = f"{name} (or its command-line option)" if field in given else name
+            lines.append(f"{where}={err['input']!r}: {err['msg']}")
+        raise SettingsError("invalid setting: " + "; ".join(lines)) from exc
 
 
 def prepare_environment(settings: Settings) -> None:

@@ -16,8 +16,10 @@ import polars as pl
 from forewarn.features.atomic import write_parquet_atomic
 from forewarn.features.dataset import Dataset, ValidationReport, load_dataset, summarize
 from forewarn.features.durations import parse_duration
+from forewarn.features.empty import dead_sensor_message, empty_columns, judge_empty
 from forewarn.features.fingerprint import fingerprint
-from forewarn.features.inputs import absent_columns
+from forewarn.features.inputs import absent_columns, resolve_sensors
+from forewarn.features.labels import with_findings
 from forewarn.features.readers import DatasetError
 from forewarn.features.snapshots import (
     ID_COLUMNS,
@@ -33,8 +35,9 @@ from forewarn.flows.experiment import ExperimentConfig
 from forewarn.flows.monitoring.nightly import save_night_inputs
 from forewarn.flows.settings import Settings
 from forewarn.serving.locking import StoreLockTimeoutError, locked
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.report import ReportMeta, write_report
-from forewarn.serving.risklist import build_risk_list
+from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.schema import night_key
 from forewarn.serving.score import ScoringRules, reading_stats, score_snapshot
 from forewarn.serving.store import ScoreStore
@@ -112,8 +115,10 @@ def labelled_frame(
     labels: LabelSpec,
     first: datetime,
     last: datetime,
+    stale: timedelta,
 ) -> tuple[pl.DataFrame, LabelReport]:
-    """Labelled snapshots ``first .. last`` of a validated dataset (labels end with its data)."""
+    """Labelled snapshots ``first .. last`` of a validated dataset (labels end with its data),
+    of assets observed then (until ``stale`` past their last reading)."""
     return training_frame(
         dataset.telemetry,
         dataset.events,
@@ -123,7 +128,14 @@ def labelled_frame(
         features,
         labels,
         data_end=report.end,
+        stale_after=stale,
     )
+
+
+def stale_after(exp: ExperimentConfig) -> timedelta:
+    """How long past its last reading an asset is still observed: the stale-data limit
+    of the risk list (``[risk_list] stale_after_hours``), within which scoring scores it."""
+    return timedelta(hours=exp.risk_list.stale_after_hours)
 
 
 def build_training_frame(
@@ -132,6 +144,7 @@ def build_training_frame(
     out: Path,
     until: datetime | None = None,
     report: ValidationReport | None = None,
+    findings: str | None = None,
 ) -> dict[str, Any]:
     """Build the labelled snapshot frame of a dataset and write it to ``out`` (Parquet).
 
@@ -142,6 +155,8 @@ def build_training_frame(
         A small record for the flow: frame path, row count, label report and the dataset
         fingerprint (logged with the model). ``report``, the flow's validation of the
         whole dataset, is reused when nothing is cut, saving a second full pass.
+        ``findings``: technicians' confirmed faults (``flows.feedback.collect_findings``),
+        merged into the events for the labels when the experiment opts in.
     """
     dataset = cut_at(load_dataset(url), until)
     if report is None or until is not None:
@@ -149,7 +164,10 @@ def build_training_frame(
     if report.start is None or report.end is None:
         raise ValueError(f"{url}: no accepted telemetry to build training snapshots from")
     first, last = training_span(report.start, report.end, exp.features.snapshot_every)
-    frame, labels = labelled_frame(dataset, report, exp.features, exp.labels, first, last)
+    dataset = replace(dataset, events=with_findings(dataset.events, _findings(findings)))
+    frame, labels = labelled_frame(
+        dataset, report, exp.features, exp.labels, first, last, stale_after(exp)
+    )
     write_parquet_atomic(frame, out)
     return {
         "frame": str(out),
@@ -157,6 +175,10 @@ def build_training_frame(
         "labels": asdict(labels),
         "dataset": fingerprint(dataset, report),
     }
+
+
+def _findings(path: str | None) -> pl.DataFrame | None:
+    return None if path is None else pl.read_parquet(path)
 
 
 def check_tracking(tracking_uri: str) -> None:
@@ -172,6 +194,18 @@ def model_features(columns: list[str], exp: ExperimentConfig) -> list[str]:
     return [c for c in columns if c not in skip]
 
 
+def snapshot_metrics(labels: dict[str, int]) -> dict[str, float]:
+    """The label report's row counts as ``data.snapshots*`` metrics, logged with the run:
+    how many snapshot rows the grid gave, how many were kept, and why the others were not."""
+    out = {}
+    for key, value in labels.items():
+        if key == "snapshots":
+            out["data.snapshots"] = float(value)
+        elif key == "kept" or key.startswith("excluded_"):
+            out[f"data.snapshots_{key}"] = float(value)
+    return out
+
+
 def train_and_register(
     frame_path: str,
     exp: ExperimentConfig,
@@ -182,8 +216,11 @@ def train_and_register(
     """Train, evaluate, log to MLflow and decide champion/challenger.
 
     Returns:
-        Run id, registered versions, the promotion decisions and headline metrics.
+        Run id, registered versions, the promotion decisions, the quality gate's findings
+        per task (``gate``; empty when both passed), what the models were graded on
+        (``graded``) and headline metrics.
     """
+    from forewarn.models.gate import graded_on
     from forewarn.models.registry import log_and_register  # heavy (mlflow): import on use
     from forewarn.models.slices import FrameSource
     from forewarn.models.training import train_models
@@ -194,10 +231,15 @@ def train_and_register(
     frame = FrameSource.parquet(frame_path)
     features = model_features(list(frame.columns), exp)
     rows = frame.rows.select(pl.len()).collect().item()
+    empty = judge_empty(exp.features, features, empty_columns(frame.rows, features))
+    if empty.dead_sensors:
+        raise ValueError(dead_sensor_message(empty.dead_sensors, rows))
+    dataset_info = {**dataset_info, "empty_features": empty.empty_stats}
     with training_backend(settings, rows):  # LightGBM on Dask for big frames
         result = train_models(
             frame, features, exp.model, horizon=exp.labels.horizon, plot_dir=plot_dir
         )
+    result.metrics.update(snapshot_metrics(dataset_info.get("labels") or {}))
     outcome = log_and_register(
         result,
         settings.tracking_uri,
@@ -211,10 +253,21 @@ def train_and_register(
         "versions": dict(outcome.versions),
         "decisions": {k: d.reason for k, d in outcome.decisions.items()},
         "promoted": {k: d.promoted for k, d in outcome.decisions.items()},
+        "gate": {k: list(d.gate) for k, d in outcome.decisions.items() if d.gate},
+        "graded": graded_on(result),
         "metrics": {k: v for k, v in result.metrics.items() if "." in k or k.startswith("risk")},
         "beats_baselines": dict(result.beats_baselines),
-        "notes": list(result.notes),
+        "notes": [*_empty_note(empty.empty_stats), *result.notes],
     }
+
+
+def _empty_note(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [
+        f"{len(names)} feature(s) are empty in every training snapshot (statistics the data "
+        f"cannot give, never split on; logged as dataset.empty_features): {', '.join(names)}"
+    ]
 
 
 def longest_window(exp: ExperimentConfig) -> str:
@@ -245,11 +298,15 @@ def check_windows_fit(exp: ExperimentConfig, start: datetime | None, end: dateti
         )
 
 
-def champion_experiment(exp: ExperimentConfig, settings: Settings) -> ExperimentConfig:
+def champion_experiment(
+    exp: ExperimentConfig, settings: Settings, list_rules: bool = False
+) -> ExperimentConfig:
     """``exp`` with the features and labels the champion was trained with.
 
-    Tonight's snapshot must be built exactly as the champion's training snapshots were;
-    the risk-list and monitoring rules stay the caller's (they are tonight's policy).
+    Tonight's snapshot must be built exactly as the champion's training snapshots were.
+    The risk-list rules stay the caller's (tonight's policy) unless ``list_rules``: then
+    they are the ones saved with the champion at training, so `score` without ``-c``
+    keeps the budget the model was trained for instead of silently using the default.
     Falls back to ``exp`` when the run logged no config (a model registered by hand).
     """
     from forewarn.models.registry import champion_config  # heavy (mlflow): import on use
@@ -257,12 +314,27 @@ def champion_experiment(exp: ExperimentConfig, settings: Settings) -> Experiment
     logged = champion_config(settings.tracking_uri, exp.model.risk_model_name)
     if not logged or "features" not in logged or "labels" not in logged:
         return exp
-    return exp.model_copy(
-        update={
-            "features": FeatureSpec.model_validate(logged["features"]),
-            "labels": LabelSpec.model_validate(logged["labels"]),
-        }
-    )
+    update: dict[str, Any] = {
+        "features": FeatureSpec.model_validate(logged["features"]),
+        "labels": LabelSpec.model_validate(logged_labels(logged["labels"])),
+    }
+    if list_rules and "risk_list" in logged:
+        update["risk_list"] = RiskListConfig.model_validate(logged["risk_list"])
+    return exp.model_copy(update=update)
+
+
+def logged_labels(labels: dict[str, Any]) -> dict[str, Any]:
+    """A run's logged ``[labels]`` without the ``rul_cap`` of older runs: their model's
+    ``[model] rul_cap`` (kept within it) was the cap that shaped the RUL target."""
+    return {k: v for k, v in labels.items() if k != "rul_cap"}
+
+
+def check_champion(exp: ExperimentConfig, settings: Settings) -> None:
+    """The champion's files are whole (seconds), before tonight's features are built."""
+    from forewarn.models.registry import check_champion_files  # heavy (mlflow)
+
+    names = (exp.model.risk_model_name, exp.model.rul_model_name)
+    check_champion_files(settings.tracking_uri, names)
 
 
 def scoring_since(
@@ -273,7 +345,7 @@ def scoring_since(
     The longest window, or the start of the oldest current life when life or baseline
     features are on; the nightly run validates and reads only readings from then on.
     ``champion_reads``: first refuse telemetry without a column the champion reads
-    (``night_since``); ``forewarn features`` builds such columns as nulls instead.
+    (``night_since``); the CLI's run preparation (``flows.prepare``) refuses it earlier.
     """
     dataset = load_dataset(url, as_of=as_of)
     if champion_reads:
@@ -295,11 +367,14 @@ def night_since(url: str, as_of: datetime, exp: ExperimentConfig) -> datetime | 
 
 
 def _require_columns(dataset: Dataset, exp: ExperimentConfig) -> None:
-    missing = absent_columns(dataset.telemetry.collect_schema().names(), exp.features)
+    names = dataset.telemetry.collect_schema().names()
+    missing = absent_columns(names, exp.features, dataset.text_columns)
     if missing:
         files = ", ".join(dataset.files.get("telemetry", ())) or dataset.url
+        words = [c for c in missing if c in dataset.text_columns]
+        text = f" (column {', '.join(words)} holds text, not numbers)" if words else ""
         raise DatasetError(
-            f"table 'telemetry' ({files}) has no column {', '.join(missing)}, which the "
+            f"table 'telemetry' ({files}) has no column {', '.join(missing)}{text}, which the "
             f"champion model reads (its [features] sensors / regime_column). Add the "
             f"column(s) to the extract, or train a model without them."
         )
@@ -366,7 +441,8 @@ def score_night(
         snapshot = scoring_snapshot(
             dataset.telemetry, dataset.events, dataset.assets, as_of, exp.features
         )
-        stats = reading_stats(dataset.telemetry, as_of, longest_window(exp))
+        sensors = resolve_sensors(dataset.telemetry, exp.features)
+        stats = reading_stats(dataset.telemetry, as_of, longest_window(exp), sensors)
     rules = ScoringRules.from_config(exp.risk_list, longest_window(exp))
     scores = score_snapshot(snapshot, stats, models, scored_at, rules)
     path = ScoreStore(settings.scores_dir).write_night(scores)
@@ -405,7 +481,7 @@ def write_night_report(
             f"no scores stored for {as_of.isoformat()}: run `forewarn score --as-of ...` first"
         )
     history = store.history_for(as_of, exp.risk_list.trend_nights)
-    ranked = build_risk_list(scores, history, exp.risk_list)
+    ranked = build_risk_list(scores, history, exp.risk_list, read_outcomes(store))
     top = ranked.filter(pl.col("risk_rank") <= 10)["asset_id"].to_list()
     sensors = sensor_history(url, top, as_of, days=14) if url else None
     meta = ReportMeta(
@@ -413,6 +489,7 @@ def write_night_report(
         dataset=url,
         data_start=sensors["ts"].min() if sensors is not None and sensors.height else None,
         data_end=sensors["ts"].max() if sensors is not None and sensors.height else None,
+        rul_cap_hours=exp.model.rul_cap_hours(),
     )
     paths = write_report(ranked, history, settings.reports_dir, sensors, meta)
     return {k: str(v) for k, v in asdict(paths).items() if v is not None}

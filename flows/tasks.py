@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Task, task
 
 from forewarn.features.readers import DatasetError
-from forewarn.flows import steps
+from forewarn.flows import progress, steps
 from forewarn.flows.experiment import ConfigError
 from forewarn.flows.faults import fault_point
 
@@ -35,6 +35,15 @@ class StepFailedError(RuntimeError):
         self.error = error
 
 
+def disk_full(error: BaseException) -> bool:
+    """True for "no space left" however it arrives: an ``OSError`` or the text of a
+    Parquet/DuckDB writer's own error (Rust and C++ writers raise their own types)."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error).lower()
+    return "no space left on device" in text or "os error 28" in text
+
+
 def _retry_transient(_task: Any, _run: Any, state: Any) -> bool:
     """Retry only errors a second try may fix (I/O, network), never bad input."""
     try:
@@ -43,8 +52,8 @@ def _retry_transient(_task: Any, _run: Any, state: Any) -> bool:
         return False
     except OSError as exc:
         return exc.errno not in _PERMANENT_ERRNOS
-    except Exception:
-        return True
+    except Exception as exc:
+        return not disk_full(exc)
     return False
 
 
@@ -58,8 +67,10 @@ def io_task(fn: Callable[P, R], name: str) -> Task[P, R]:
 def run_step(name: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Run a task (or function) and re-raise any failure as ``StepFailedError(name, …)``.
 
-    The step's boundaries are fault points (``flows.faults``) for reliability tests.
+    The step's boundaries are fault points (``flows.faults``) for reliability tests, and
+    its start is reported to the command's progress display (``flows.progress``).
     """
+    progress.step(name)
     try:
         fault_point(f"before:{name}")
         result = fn(*args, **kwargs)

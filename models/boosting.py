@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,6 +12,11 @@ import lightgbm as lgb
 import numpy as np
 
 from forewarn.models.config import LightGBMParams
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+"""Characters a booster's feature name may not hold: LightGBM refuses JSON's ``[ ] { } ,
+: "`` and rewrites spaces; anything outside ASCII is replaced too, to be safe in its text
+model file whatever the platform."""
 
 BoosterTrainer = Callable[..., lgb.Booster]
 """Trains a booster from ``train_booster``'s arguments (e.g. ``models.distributed``)."""
@@ -34,10 +40,37 @@ def trained_by(trainer: BoosterTrainer, reads_parts: bool = False) -> Iterator[N
         _TRAINER.reset(token)
 
 
+@contextmanager
+def trained_here() -> Iterator[None]:
+    """Train inside the block in this process whatever trainer is active: for small
+    boosters (a few hundred positive rows) that cost less than shipping them to workers."""
+    token = _TRAINER.set(None)
+    try:
+        yield
+    finally:
+        _TRAINER.reset(token)
+
+
 def reads_parts() -> bool:
     """Whether the active trainer reads a training slice's Parquet parts itself."""
     active = _TRAINER.get()
     return active is not None and active[1]
+
+
+def booster_names(names: list[str]) -> list[str]:
+    """The names a booster is given for ``names``: safe ones unchanged, others sanitised.
+
+    Sensor names are free in the data contract (``temp[C]``, ``a,b``, ``x"y``), and
+    LightGBM refuses several characters in a feature name. The booster only needs
+    distinct names; the models keep the readable ones (``feature_cols``) and map by
+    position, so explanations, drivers and reports never show the sanitised form.
+    """
+    out = [
+        n if not _UNSAFE.search(n) else f"f{i}_{_UNSAFE.sub('_', n)}" for i, n in enumerate(names)
+    ]
+    if len(set(out)) < len(out):  # a readable name that looks like a sanitised one
+        out = [f"f{i}" for i in range(len(names))]
+    return out
 
 
 def train_booster(
@@ -61,10 +94,11 @@ def train_booster(
         params: the configured LightGBM settings.
         seed: run seed, so two runs on the same data give the same model.
         objective: LightGBM objective name.
-        feature_names: column names written into the text model file.
+        feature_names: the readable feature names; the booster gets ``booster_names``.
         categorical: positions of categorical columns (integer codes in ``x``).
         **extra: objective-specific parameters such as ``alpha`` for quantiles.
     """
+    feature_names = booster_names(feature_names)
     active = _TRAINER.get()
     if active is not None:
         trainer = active[0]
@@ -87,7 +121,8 @@ def booster_from_text(text: str) -> lgb.Booster:
     return lgb.Booster(model_str=text)
 
 
-def gain_importance(booster: lgb.Booster) -> dict[str, float]:
-    """Total gain per feature, the importance that tracks predictive value best."""
+def gain_importance(booster: lgb.Booster, names: list[str]) -> dict[str, float]:
+    """Total gain per feature, the importance that tracks predictive value best, keyed
+    by the readable ``names`` (the booster's own may be sanitised: ``booster_names``)."""
     gains = booster.feature_importance(importance_type="gain")
-    return {name: float(g) for name, g in zip(booster.feature_name(), gains, strict=True)}
+    return {name: float(g) for name, g in zip(names, gains, strict=True)}

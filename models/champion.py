@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from forewarn.features.naming import CONTEXT_COLUMNS, ID_COLUMNS
+from forewarn.models.component_risk import COMPONENT_SCHEMA
 from forewarn.models.explain import drivers_table, top_drivers
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel
@@ -18,9 +19,13 @@ NON_FEATURE_PREFIXES = ("fails_within_",)
 PREDICTION_SCHEMA = {
     "asset_id": pl.String,
     "p_fail": pl.Float64,
+    "p_raw": pl.Float64,
     "rul_hours": pl.Float64,
     "rul_low_hours": pl.Float64,
     "rul_high_hours": pl.Float64,
+    "rul_censored": pl.Boolean,
+    "rul_cap_hours": pl.Float64,
+    **{k: v for k, v in COMPONENT_SCHEMA.items() if k != "asset_id"},
 }
 
 
@@ -86,22 +91,36 @@ class ChampionModels:
         """Probability of failure within the horizon and RUL with its interval.
 
         Returns:
-            One row per input row, in input order:
-            ``asset_id, p_fail, rul_hours, rul_low_hours, rul_high_hours``.
+            One row per input row, in input order: ``asset_id, p_fail, p_raw``
+            (the uncalibrated score, which breaks ties in ``p_fail``), ``rul_hours,
+            rul_low_hours, rul_high_hours``, ``rul_censored`` (the median reached the
+            cap: the life is "more than ``rul_cap_hours``"), ``rul_cap_hours`` and the
+            per-component columns ``component_risk, likely_component,
+            likely_component_share`` (empty/null for a model without components).
         """
         check_features(frame, self.feature_cols, strict=strict)
         if frame.height == 0:
             return pl.DataFrame(schema=PREDICTION_SCHEMA)
         point, low, high = self.rul.predict(frame)
-        return pl.DataFrame(
+        p_fail = self.risk.predict_proba(frame)
+        parts = self.risk.predict_components(frame, p_fail)
+        out = pl.DataFrame(
             {
                 "asset_id": frame["asset_id"].cast(pl.String),
-                "p_fail": self.risk.predict_proba(frame),
+                "p_fail": p_fail,
+                "p_raw": self.risk.predict_raw(frame),
                 "rul_hours": point,
                 "rul_low_hours": low,
                 "rul_high_hours": high,
-            },
-            schema=PREDICTION_SCHEMA,
+                "rul_censored": self.rul.at_cap(point),
+                "rul_cap_hours": [self.rul.cap_hours] * frame.height,
+            }
+        )
+        if parts is not None:
+            out = pl.concat([out, parts.drop("asset_id")], how="horizontal")
+        return out.select(
+            pl.col(c).cast(t) if c in out.columns else pl.lit(None, t).alias(c)
+            for c, t in PREDICTION_SCHEMA.items()
         )
 
     def explain(self, frame: pl.DataFrame, top_k: int = 5) -> list[list[str]]:

@@ -17,6 +17,7 @@ import polars as pl
 
 from forewarn.features.durations import hours
 from forewarn.models import plots
+from forewarn.models.budget import budget_summary
 from forewarn.models.config import ModelConfig
 from forewarn.models.metrics import RiskEval, evaluate_risk
 from forewarn.models.rul import RUL_COL, RulModel, rul_target
@@ -40,21 +41,29 @@ def risk_eval(
 ) -> RiskEval:
     """All risk metrics of one score vector on a labelled frame."""
     scored = frame.with_columns(pl.Series("_score", scores, dtype=pl.Float64))
-    return evaluate_risk(
+    horizon_h, lead_h = hours(horizon), hours(cfg.lead_time)
+    graded = evaluate_risk(
         scored,
         "_score",
         label_col,
-        horizon_h=hours(horizon),
-        lead_h=hours(cfg.lead_time),
+        horizon_h=horizon_h,
+        lead_h=lead_h,
         budget=cfg.inspection_budget,
         bins=cfg.calibration_bins,
     )
+    # The budget curve: what 1/2/5/10 inspections a night, and a perfect ranking within
+    # the budget, would have caught (tells a weak model from a budget that is too small).
+    labelled = scored.filter(pl.col(label_col).is_not_null())
+    graded.metrics.update(
+        budget_summary(labelled, "_score", horizon_h, lead_h, cfg.inspection_budget)
+    )
+    return graded
 
 
-def rul_eval(frame: pl.DataFrame, model: RulModel) -> dict[str, float]:
-    """RUL metrics of a fitted model on ``frame``."""
+def rul_eval(frame: pl.DataFrame, model: RulModel, unit_hours: float = 24.0) -> dict[str, float]:
+    """RUL metrics of a fitted model on ``frame`` (PHM08 in units of ``unit_hours``)."""
     point, low, high = model.predict(frame)
-    return evaluate_rul(frame, point, low, high, model.cap_hours)
+    return evaluate_rul(frame, point, low, high, model.cap_hours, unit_hours)
 
 
 def prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
@@ -116,7 +125,7 @@ def validate_rul(
     """
     metrics: dict[str, float] = {}
     for name, (point, low, high) in rul_preds.items():
-        graded = evaluate_rul(frame, point, low, high, cfg.rul_cap_hours())
+        graded = evaluate_rul(frame, point, low, high, cfg.rul_cap_hours(), cfg.time_unit_hours())
         metrics |= prefixed(f"rul.{name}", graded)
     point, low, high = rul_preds["lightgbm"]
     columns = [
@@ -149,6 +158,8 @@ def write_plots(
             report.risk_evals["lightgbm"].lead_hours,
             hours(cfg.lead_time),
             out_dir / "lead_time.png",
+            cfg.time_unit_hours(),
+            cfg.time_unit,
         ),
         "feature_importance": plots.importance_plot(importance, out_dir / "feature_importance.png"),
     }
@@ -159,5 +170,10 @@ def write_plots(
             rul[c].to_numpy()
             for c in ("_true", "rul_pred_hours", "rul_low_hours", "rul_high_hours")
         ]
-        paths["rul_pred_vs_true"] = plots.rul_scatter(*arrays, out_dir / "rul_pred_vs_true.png")
+        paths["rul_pred_vs_true"] = plots.rul_scatter(
+            *arrays,
+            out_dir / "rul_pred_vs_true.png",
+            unit_hours=cfg.time_unit_hours(),
+            unit=cfg.time_unit,
+        )
     return paths

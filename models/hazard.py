@@ -121,8 +121,8 @@ class HazardModel:
         cap = frame.get_column("rul_hours").max()
         if cap is not None and self.horizons_h[-1] > float(cap):  # type: ignore[arg-type]
             raise ValueError(
-                f"horizon {self.horizons_h[-1]:.0f} h exceeds the frame's RUL cap {cap} h: "
-                "raise [labels] rul_cap or drop the longest horizon"
+                f"horizon {self.horizons_h[-1]:.0f} h exceeds the frame's longest RUL {cap} h: "
+                "train on more history or drop the longest horizon"
             )
         row, k, y = interval_rows(
             frame.get_column("rul_hours").to_numpy(),

@@ -50,15 +50,22 @@ def calibration_plot(tables: dict[str, pl.DataFrame], path: Path) -> Path:
     return _save(fig, path)
 
 
-def lead_time_histogram(lead_hours: np.ndarray, lead_h: float, path: Path) -> Path:
+def unit_label(unit: str) -> str:
+    """Axis wording of a time unit: ``"1d"`` → ``"days"``, else ``"x 1h"`` (a cycle)."""
+    return "days" if unit == "1d" else f"x {unit}"
+
+
+def lead_time_histogram(
+    lead_hours: np.ndarray, lead_h: float, path: Path, unit_hours: float = 24.0, unit: str = "1d"
+) -> Path:
     """How long before each caught failure the asset first entered the daily top-k."""
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
-    days = np.asarray(lead_hours, dtype=float) / 24.0
+    days = np.asarray(lead_hours, dtype=float) / unit_hours
     ax.hist(days, bins=max(5, min(30, days.size)), color="tab:blue")
-    ax.axvline(lead_h / 24.0, color="tab:red", linestyle="--", label="required lead")
+    ax.axvline(lead_h / unit_hours, color="tab:red", linestyle="--", label="required lead")
     ax.set(
-        xlabel="lead time (days)",
+        xlabel=f"lead time ({unit_label(unit)})",
         ylabel="failures",
         title=f"Lead time of flagged failures (n={days.size})",
     )
@@ -83,20 +90,22 @@ def rul_scatter(
     high: np.ndarray,
     path: Path,
     max_points: int = 3000,
+    unit_hours: float = 24.0,
+    unit: str = "1d",
 ) -> Path:
-    """Predicted vs true (capped) RUL in days, with the interval as error bars."""
+    """Predicted vs true (capped) RUL in time units, with the interval as error bars."""
     idx = np.arange(true.size)
     if idx.size > max_points:  # keep the file small; a fixed stride stays reproducible
         idx = idx[:: idx.size // max_points + 1]
-    t, p, lo, hi = (a[idx] / 24.0 for a in (true, pred, low, high))
+    t, p, lo, hi = (a[idx] / unit_hours for a in (true, pred, low, high))
     fig = Figure(figsize=(5.5, 5))
     ax = fig.add_subplot()
     ax.errorbar(t, p, yerr=[p - lo, hi - p], fmt="o", markersize=2, alpha=0.3, elinewidth=0.5)
     top = float(max(t.max(initial=1.0), hi.max(initial=1.0)))
     ax.plot([0, top], [0, top], color="grey", linestyle="--")
     ax.set(
-        xlabel="true RUL (days, capped)",
-        ylabel="predicted RUL (days)",
+        xlabel=f"true RUL ({unit_label(unit)}, capped)",
+        ylabel=f"predicted RUL ({unit_label(unit)})",
         title="RUL: predicted vs true (validation)",
     )
     return _save(fig, path)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from forewarn.models.champion import FeatureMismatchError, check_features
 from forewarn.models.evaluation import risk_eval, rul_eval
+from forewarn.models.gate import gate_problems
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import RulModel
 from forewarn.models.selection import is_better
@@ -29,6 +30,8 @@ class PromotionDecision:
     challenger_score: float
     champion_score: float | None = None
     previous_champion: str | None = None
+    gate: tuple[str, ...] = ()
+    """Why the model failed the quality gate (``models.gate``); empty when it passed."""
 
 
 def rescore(champion: RiskModel | RulModel, result: TrainingResult) -> dict[str, float] | None:
@@ -49,7 +52,7 @@ def rescore(champion: RiskModel | RulModel, result: TrainingResult) -> dict[str,
         return risk_eval(
             frame, champion.predict_proba(frame), result.label_col, result.cfg, result.horizon
         ).metrics
-    return rul_eval(frame, champion)
+    return rul_eval(frame, champion, result.cfg.time_unit_hours())
 
 
 def decide(
@@ -58,12 +61,15 @@ def decide(
     champion: RiskModel | RulModel | None,
     champion_version: str | None,
 ) -> PromotionDecision:
-    """Promote when there is no champion, or when the challenger beats it.
+    """Promote when the model passes the quality gate and there is no champion, or when
+    it beats the champion.
 
-    Risk uses ``promotion_metric`` with ``tie_break_metric``; RUL uses
-    ``rul_promotion_metric``. An incomparable champion (other features or horizon)
-    is kept: switching models silently across feature specs is how skew creeps
-    into production; promote by hand (``promote``) when that is intended.
+    A model that fails the gate (``models.gate``: NaN grade, constant, or not better than
+    its baselines) is never promoted, first or not. Risk uses ``promotion_metric`` with
+    ``tie_break_metric``; RUL uses ``rul_promotion_metric``. An incomparable champion
+    (other features or horizon) is kept: switching models silently across feature specs
+    is how skew creeps into production; promote by hand (``forewarn promote``) when that
+    is intended.
     """
     cfg = result.cfg
     metric, tie = (
@@ -73,6 +79,12 @@ def decide(
     )
     ours = result.model_metrics(task)
     score = ours.get(metric, math.nan)
+    problems = tuple(gate_problems(task, result))
+    if problems:
+        reason = "quality gate failed: " + "; ".join(problems)
+        return PromotionDecision(
+            task, False, reason, metric, score, None, champion_version, problems
+        )
     if champion is None:
         return PromotionDecision(task, True, "no champion yet", metric, score)
     theirs = rescore(champion, result)

@@ -50,6 +50,7 @@ from forewarn.models.registry_versions import (
     ModelVersionInfo,
     NoChampionError,
     champion_config,
+    check_champion_files,
     list_models,
     load_champion,
     promote,
@@ -68,6 +69,7 @@ __all__ = [
     "RegistrationOutcome",
     "RegistryUnavailableError",
     "champion_config",
+    "check_champion_files",
     "check_tracking_store",
     "git_commit",
     "list_models",
@@ -156,7 +158,8 @@ def _log_files(
 def _decision_record(decisions: dict[str, PromotionDecision]) -> tuple[dict, dict]:
     metrics, tags = {}, {}
     for task, d in decisions.items():
-        tags[f"promotion.{task}.decision"] = "promoted" if d.promoted else "kept champion"
+        verdict = "quality gate failed" if d.gate else "kept champion"
+        tags[f"promotion.{task}.decision"] = "promoted" if d.promoted else verdict
         tags[f"promotion.{task}.reason"] = d.reason
         metrics[f"promotion.{task}.challenger_score"] = d.challenger_score
         if d.champion_score is not None:
@@ -198,7 +201,13 @@ def log_and_register(
         "forewarn.horizon": result.horizon,
         **{f"beats_baselines.{k}": str(v).lower() for k, v in result.beats_baselines.items()},
         **{f"dataset.{k}": tag_text(v) for k, v in flatten("", dataset_info).items()},
+        # What the logged validation metrics describe, and any coverage warning, in the
+        # run list itself (the notes also go to summary.json and train's output).
+        "forewarn.validation_of": "held-out fit" if result.metrics.get("data.refit") else "served",
     }
+    warnings = [n for n in result.notes if n.startswith("WARNING: RUL interval")]
+    if warnings:
+        tags["forewarn.warning.rul_interval"] = tag_text(warnings[0])
     if commit:
         tags |= {"git_commit": commit, "mlflow.source.git.commit": commit}
     run_id = client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id
@@ -246,6 +255,8 @@ def _log_run(
             # The experiment tag tells versions of one model name apart in `forewarn models`
             # when a data scientist trains several experiments into it.
             tags = {"horizon": result.horizon, "task": task, "experiment": experiment, **key}
+            if dataset.get("end"):  # the model's age is counted from here, in data time
+                tags["data_end"] = str(dataset["end"])
             versions[task] = register(client, names[task], logged, run_id, tags)
             decisions[task] = promote_if_better(
                 client, tracking_uri, task, names[task], versions[task], result, folder

@@ -11,19 +11,25 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
+from forewarn.models.registry_sqlite import (
+    RegistryDamagedError,
+    RegistryUnavailableError,
+    check_local_store,
+    sqlite_problem,
+)
+
+__all__ = ["RegistryDamagedError", "RegistryUnavailableError"]
+
 # Error codes meaning "that model or alias does not exist", as opposed to "the store
 # cannot be reached": only these may be read as "nothing registered yet".
 _MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
-
-
-class RegistryUnavailableError(RuntimeError):
-    """The MLflow tracking store / registry cannot be reached or read."""
 
 
 def is_missing(exc: MlflowException) -> bool:
@@ -32,8 +38,12 @@ def is_missing(exc: MlflowException) -> bool:
 
 
 def unavailable(tracking_uri: str, exc: BaseException) -> RegistryUnavailableError:
-    """A clear error for a store that did not answer, naming it and what to do."""
+    """A clear error for a store that did not answer, naming it and what to do
+    (a locked or damaged local file is a ``RegistryDamagedError``)."""
     detail = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    problem = sqlite_problem(tracking_uri, str(exc))
+    if problem is not None:
+        return problem
     return RegistryUnavailableError(
         f"cannot reach the MLflow tracking store at {tracking_uri} ({detail}). Start it "
         "(forewarn servers) or point MLFLOW_TRACKING_URI at a running one, then re-run."
@@ -46,6 +56,7 @@ def check_tracking_store(tracking_uri: str) -> None:
     Raises:
         RegistryUnavailableError: the store did not answer a trivial query.
     """
+    check_local_store(tracking_uri)
     try:
         client_for(tracking_uri).search_experiments(max_results=1)
     except (MlflowException, OSError) as exc:
@@ -89,6 +100,36 @@ def artifact_uri(tracking_uri: str, artifact_location: str | Path | None) -> str
     if artifact_location is None or "://" in str(artifact_location):
         return None if artifact_location is None else str(artifact_location)
     return Path(artifact_location).resolve().as_uri()
+
+
+def rebased(client: MlflowClient, tracking_uri: str, uri: str) -> str:
+    """``uri`` inside this workspace's artifact folder when the workspace was moved or
+    copied; otherwise ``uri`` unchanged.
+
+    MLflow records absolute artifact locations. A local store's experiments keep
+    theirs in ``artifacts/`` beside the database (``artifact_uri``); after the folder
+    is moved those paths point nowhere, and in a copy they point at the *original's*
+    files. A location under such a default folder is read from the current one; one the
+    user chose (``s3://``, a shared folder) is left as it is, and so is a location
+    whose files exist only at the recorded place (logged after the move).
+    """
+    here = artifact_uri(tracking_uri, None)
+    if here is None or not uri.startswith("file:") or uri.startswith(here + "/"):
+        return uri
+    for exp in client.search_experiments(view_type=3):  # ViewType.ALL
+        root = str(exp.artifact_location).rstrip("/")
+        if root.startswith("file:") and root.endswith("/artifacts") and uri.startswith(root + "/"):
+            moved = here + uri[len(root) :]
+            # Runs logged after the move still write under the recorded root (MLflow keeps
+            # the experiment's location): those files are only there.
+            if Path(_local(moved)).exists() or not Path(_local(uri)).exists():
+                return moved
+            return uri
+    return uri
+
+
+def _local(uri: str) -> str:
+    return unquote(uri.removeprefix("file://"))
 
 
 def experiment_id_for(client: MlflowClient, name: str, artifact_uri: str | None) -> str:

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import LoggedModel
 from mlflow.exceptions import MlflowException
 
-from forewarn.models.bundle import find_bundle, load_bundle
+from forewarn.models.bundle import BundleDamagedError, find_bundle, load_bundle, verify_bundle
 from forewarn.models.champion import ChampionModels
 from forewarn.models.promotion import PromotionDecision, decide
-from forewarn.models.registry_store import client_for, is_missing, unavailable
+from forewarn.models.registry_store import (
+    RegistryDamagedError,
+    client_for,
+    is_missing,
+    rebased,
+    unavailable,
+)
 from forewarn.models.risk import RiskModel
 from forewarn.models.rul import RulModel
 from forewarn.models.training import TrainingResult
@@ -40,6 +48,12 @@ class ModelVersionInfo:
     horizon: str | None
     metrics: dict[str, float]
     experiment: str | None = None  # the experiment config it was trained with
+    data_end: datetime | None = None  # newest reading of the training data
+
+    @property
+    def trained_until(self) -> datetime:
+        """Where the model's age starts: its training data's end, else its registration."""
+        return self.data_end or self.created_at
 
 
 def register(
@@ -64,10 +78,30 @@ def register(
     return str(version)
 
 
+def check_champion_files(tracking_uri: str, names: tuple[str, ...], alias: str = CHAMPION) -> None:
+    """Fail in seconds when the champion's files are missing, truncated or garbled,
+    before a night builds its features (models without the alias are skipped: the
+    scoring step says "train first").
+
+    Raises:
+        RegistryDamagedError: naming the model, its version, the folder and what to do.
+    """
+    client = client_for(tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="forewarn-check-") as tmp:
+        for name in names:
+            _download(client, tracking_uri, name, alias, Path(tmp) / name, load=verify_bundle)
+
+
 def _download(
-    client: MlflowClient, tracking_uri: str, name: str, alias: str, dst: Path
-) -> tuple[RiskModel | RulModel, str] | None:
-    """The bundle behind ``name@alias``, or ``None`` if the alias does not exist."""
+    client: MlflowClient,
+    tracking_uri: str,
+    name: str,
+    alias: str,
+    dst: Path,
+    load: Callable[[Path], Any] = load_bundle,
+) -> tuple[Any, str] | None:
+    """The bundle behind ``name@alias`` (``load``ed), or ``None`` if the alias does not
+    exist."""
     try:
         version = str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException as exc:
@@ -79,12 +113,28 @@ def _download(
         raise unavailable(tracking_uri, exc) from exc
     # Resolve the storage location with our own client: MLflow's ``models:/`` artifact
     # repository looks the version up through the process-global registry URI.
-    source = client.get_model_version_download_uri(name, version)
+    recorded = client.get_model_version_download_uri(name, version)
+    source = rebased(client, tracking_uri, recorded)
     dst.mkdir(parents=True, exist_ok=True)
-    path = mlflow.artifacts.download_artifacts(
-        artifact_uri=source, dst_path=str(dst), tracking_uri=tracking_uri
+    local = source.removeprefix("file://") if source.startswith("file:///") else None
+    what = f"the files of model {name!r} version {version} ({alias}) at {local or source}"
+    path = ""
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=source, dst_path=str(dst), tracking_uri=tracking_uri
+        )
+        return load(find_bundle(Path(path))), version
+    except BundleDamagedError as exc:  # name the stored file, not the download's copy
+        problem = f"{what} are damaged: {str(exc).replace(str(path), local or '…')}"
+    except (MlflowException, OSError) as exc:
+        problem = f"{what} cannot be read ({str(exc).splitlines()[0][:200]})"
+    except ValueError as exc:  # no bundle in the folder
+        problem = f"{what} hold no model bundle ({exc})"
+    raise RegistryDamagedError(
+        problem,
+        "restore that folder from a backup, retrain (`forewarn train`), or point the alias "
+        "at another version; `forewarn models` lists them",
     )
-    return load_bundle(find_bundle(Path(path))), version
 
 
 def promote_if_better(
@@ -96,7 +146,10 @@ def promote_if_better(
     result: TrainingResult,
     folder: Path,
 ) -> PromotionDecision:
-    current = _download(client, tracking_uri, name, CHAMPION, folder / f"champion_{task}")
+    try:
+        current = _download(client, tracking_uri, name, CHAMPION, folder / f"champion_{task}")
+    except RegistryDamagedError:
+        current = None  # a champion whose files are damaged cannot stand against a new one
     champion, champion_version = current if current else (None, None)
     decision = decide(task, result, champion, champion_version)
     if decision.promoted:
@@ -137,9 +190,21 @@ def load_champion(
 
 
 def promote(tracking_uri: str, name: str, version: str, alias: str = CHAMPION) -> None:
-    """Point ``alias`` at ``version`` by hand (e.g. after a feature-spec change)."""
+    """Point ``alias`` at ``version`` by hand (e.g. after a feature-spec change).
+
+    Raises:
+        LookupError: no such model version (the message names it).
+    """
     client = client_for(tracking_uri)
-    client.get_model_version(name, version)  # raises a clear MLflow error if absent
+    try:
+        client.get_model_version(name, version)
+    except MlflowException as exc:
+        if is_missing(exc):
+            raise LookupError(
+                f"no version {version} of model {name!r} in the registry at {tracking_uri} "
+                "(`forewarn models` lists the versions)"
+            ) from exc
+        raise unavailable(tracking_uri, exc) from exc
     client.set_registered_model_alias(name, alias, version)
     client.set_model_version_tag(name, version, "promotion", f"set to {alias} by hand")
 
@@ -178,9 +243,20 @@ def list_models(
                     mv.tags.get("horizon"),
                     metrics,
                     mv.tags.get("experiment"),
+                    _parse_time(mv.tags.get("data_end")),
                 )
             )
     return out
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def champion_config(
@@ -195,6 +271,9 @@ def champion_config(
     client = client_for(tracking_uri)
     try:
         run_id = client.get_model_version_by_alias(name, alias).run_id
+        if not run_id:
+            return None  # registered by hand, without a run
+        run_root = rebased(client, tracking_uri, client.get_run(run_id).info.artifact_uri)
     except MlflowException as exc:
         if is_missing(exc):
             return None
@@ -202,8 +281,7 @@ def champion_config(
     with tempfile.TemporaryDirectory(prefix="forewarn-config-") as tmp:
         try:
             path = mlflow.artifacts.download_artifacts(
-                run_id=run_id,
-                artifact_path="config/experiment.json",
+                artifact_uri=f"{run_root}/config/experiment.json",
                 dst_path=tmp,
                 tracking_uri=tracking_uri,
             )

@@ -9,6 +9,11 @@ import polars as pl
 
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.calibration import Calibrator
+from forewarn.models.component_risk import (
+    ComponentModel,
+    component_label_columns,
+    component_table,
+)
 from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder, FeatureProfile
 from forewarn.models.slices import PartRows, by_chunks
@@ -78,7 +83,32 @@ class RiskModel:
             categorical=self.encoder_.categorical_indices_,
         )
         self.calibrator_: Calibrator | None = None
+        self.components_ = self._fit_components(frame, y)
         return self
+
+    def _fit_components(self, frame: pl.DataFrame, y: np.ndarray) -> ComponentModel | None:
+        """The component model, when ``frame`` carries per-component labels
+        (``fails_within_{H}__{component}``, from ``[labels] components``)."""
+        cols = component_label_columns(frame.columns, f"fails_within_{self.horizon}")
+        if not cols or not y.any():
+            return None
+        positives = frame.filter(pl.Series(y))
+        labels = positives.select(pl.col(cols).fill_null(False)).to_numpy().astype(bool)
+        names = [c.split("__", 1)[1] for c in cols]
+        return ComponentModel(names, self.params, self.seed).fit(positives, labels, self.encoder_)
+
+    def predict_components(
+        self, frame: pl.DataFrame, p_fail: np.ndarray | None = None
+    ) -> pl.DataFrame | None:
+        """Per asset: each component's risk, the likely component and its share of the
+        risk (``component_risk.component_table``); ``None`` for a model without them."""
+        if getattr(self, "components_", None) is None:
+            return None
+        p = self.predict_proba(frame) if p_fail is None else p_fail
+        shares = by_chunks(
+            frame, lambda part: self.components_.shares(self.encoder_.transform(part))
+        )
+        return component_table(frame["asset_id"], p, self.components_.classes_, shares)
 
     def calibrate(self, frame: pl.DataFrame, y: np.ndarray) -> RiskModel:
         """Fit the probability map on a slice that lies after the training slice."""
@@ -103,7 +133,7 @@ class RiskModel:
 
     def feature_importance(self) -> dict[str, float]:
         """Total gain per feature."""
-        return gain_importance(self.booster_)
+        return gain_importance(self.booster_, self.feature_cols)
 
     def to_state(self) -> tuple[str, dict[str, Any]]:
         """The booster's text model and a JSON-ready dict of everything else."""
@@ -117,6 +147,7 @@ class RiskModel:
             "encoder": self.encoder_.to_dict(),
             "profile": self.profile_.to_dict(),
             "calibrator": None if self.calibrator_ is None else self.calibrator_.to_dict(),
+            "components": None if self.components_ is None else self.components_.to_dict(),
         }
         return self.booster_.model_to_string(), meta
 
@@ -135,4 +166,6 @@ class RiskModel:
         model.booster_ = booster_from_text(model_text)
         cal = meta["calibrator"]
         model.calibrator_ = None if cal is None else Calibrator.from_dict(cal)
+        parts = meta.get("components")  # absent in models trained before components
+        model.components_ = None if parts is None else ComponentModel.from_dict(parts)
         return model

@@ -34,6 +34,7 @@ import polars as pl
 from forewarn.models.boosting import booster_from_text, gain_importance, train_booster
 from forewarn.models.config import LightGBMParams
 from forewarn.models.encoding import TRAINING_DTYPE, FeatureEncoder
+from forewarn.models.intervals import IntervalCalibration
 from forewarn.models.slices import PartRows, by_chunks
 
 RUL_COL = "rul_hours"
@@ -116,12 +117,15 @@ class RulModel:
         self.cap_hours = cap_hours
         self.seed = seed
         self.quantile_origin = 0.0 if cap_hours is None else cap_hours - ATOM_OFFSET_HOURS
+        self.group_col = "asset_type"
+        self.intervals_: IntervalCalibration | None = None
 
     def fit(self, frame: pl.DataFrame, target_hours: np.ndarray) -> RulModel:
         """Train the three boosters on the same rows and (capped) target."""
         if len(target_hours) == 0:
             raise ValueError(
-                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+                "no snapshot has a known RUL in the training window: "
+                "add history or lower [model] rul_cap"
             )
         encoder = FeatureEncoder(self.feature_cols).fit(frame)
         return self.fit_encoded(encoder, encoder.transform(frame, TRAINING_DTYPE), target_hours)
@@ -137,15 +141,29 @@ class RulModel:
             x = x.with_encoder(encoder)
         if len(target_hours) == 0:
             raise ValueError(
-                "no snapshot has a known RUL in the training window: add history or lower rul_cap"
+                "no snapshot has a known RUL in the training window: "
+                "add history or lower [model] rul_cap"
             )
         self.encoder_ = encoder
-        common = {
+        self.boosters_ = {
+            # L1 is the median objective; LightGBM's quantile objective at alpha=0.5 stalls
+            # when most targets tie at the cap (ties push up with full weight).
+            "point": train_booster(x, target_hours, objective="regression_l1", **self._common()),
+            **self.quantile_boosters(x, target_hours),
+        }
+        return self
+
+    def _common(self) -> dict[str, Any]:
+        return {
             "params": self.params,
             "seed": self.seed,
             "feature_names": self.feature_cols,
             "categorical": self.encoder_.categorical_indices_,
         }
+
+    def quantile_boosters(self, x: np.ndarray | PartRows, target_hours: np.ndarray) -> dict:
+        """The ``low`` and ``high`` quantile boosters on encoded rows (also used on the
+        folds of the cross-conformal calibration, ``models.rul_conformal``)."""
         low, high = self.quantiles
         # Quantile boosters start just below the atom at the cap (module docstring).
         shifted = np.asarray(target_hours, dtype=np.float64) - self.quantile_origin
@@ -154,41 +172,63 @@ class RulModel:
         else:
             xq = x
         start = {"boost_from_average": False} if self.cap_hours is not None else {}
-        self.boosters_ = {
-            # L1 is the median objective; LightGBM's quantile objective at alpha=0.5 stalls
-            # when most targets tie at the cap (ties push up with full weight).
-            "point": train_booster(x, target_hours, objective="regression_l1", **common),
+        common = self._common()
+        return {
             "low": train_booster(xq, shifted, objective="quantile", alpha=low, **start, **common),
             "high": train_booster(xq, shifted, objective="quantile", alpha=high, **start, **common),
         }
-        return self
+
+    def raw_bounds(self, boosters: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Uncalibrated bounds of encoded rows from ``boosters`` (origin added, the atom
+        at the cap restored, clipped to ``[0, cap]``)."""
+        upper = np.inf if self.cap_hours is None else self.cap_hours
+        bounds = np.column_stack(
+            [boosters[k].predict(x) + self.quantile_origin for k in ("low", "high")]
+        )
+        if self.cap_hours is not None and self.quantile_origin > 0:
+            # Bounds between the origin and the cap sit on the atom (module docstring).
+            bounds = np.where(bounds > self.quantile_origin, upper, bounds)
+        bounds = np.clip(bounds, 0.0, upper)
+        return bounds[:, 0], bounds[:, 1]
+
+    def groups_of(self, frame: pl.DataFrame) -> np.ndarray | None:
+        """Each row's interval group (its asset type), or None when the frame has none."""
+        if self.group_col not in frame.columns:
+            return None
+        return frame[self.group_col].cast(pl.String).fill_null("").to_numpy()
 
     def predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Median RUL, lower and upper bound in hours, with ``low <= point <= high``.
 
-        Separately trained quantile models can cross; sorting each row's quantiles
-        (rearrangement) restores a valid interval and never makes them worse.
+        The bounds are widened (or narrowed) by the conformal offsets of each row's group
+        when the model holds them (``intervals_``). Separately trained quantile models
+        can cross; sorting each row's quantiles (rearrangement) restores a valid
+        interval and never makes them worse.
         """
-        origin = {"low": self.quantile_origin, "point": 0.0, "high": self.quantile_origin}
 
         def raw(part: pl.DataFrame) -> np.ndarray:
             x = self.encoder_.transform(part)
-            return np.column_stack(
-                [self.boosters_[k].predict(x) + origin[k] for k in ("low", "point", "high")]
-            )
+            low, high = self.raw_bounds(self.boosters_, x)
+            if self.intervals_ is not None:
+                offset = self.intervals_.offset_for(self.groups_of(part), part.height)
+                low, high = low - offset, high + offset
+            return np.column_stack([low, self.boosters_["point"].predict(x), high])
 
         preds = by_chunks(frame, raw)  # a chunk of rows at a time
         upper = np.inf if self.cap_hours is None else self.cap_hours
-        if self.cap_hours is not None and self.quantile_origin > 0:
-            # Bounds between the origin and the cap sit on the atom (module docstring).
-            bounds = preds[:, [0, 2]]
-            preds[:, [0, 2]] = np.where(bounds > self.quantile_origin, upper, bounds)
         preds = np.sort(np.clip(preds, 0.0, upper), axis=1)
         return preds[:, 1], preds[:, 0], preds[:, 2]
 
+    def at_cap(self, point: np.ndarray) -> np.ndarray:
+        """True where the median reaches the cap: the life is "more than <cap>", not a
+        number that looks exact (the store's ``rul_censored``)."""
+        if self.cap_hours is None:
+            return np.zeros(len(point), dtype=bool)
+        return np.asarray(point) >= self.cap_hours - 1e-9
+
     def feature_importance(self) -> dict[str, float]:
         """Total gain per feature of the median model."""
-        return gain_importance(self.boosters_["point"])
+        return gain_importance(self.boosters_["point"], self.feature_cols)
 
     def to_state(self) -> tuple[dict[str, str], dict[str, Any]]:
         """Text model per booster and a JSON-ready dict of everything else."""
@@ -202,6 +242,8 @@ class RulModel:
             "quantile_origin": self.quantile_origin,
             "seed": self.seed,
             "encoder": self.encoder_.to_dict(),
+            "group_col": self.group_col,
+            "intervals": None if self.intervals_ is None else self.intervals_.to_dict(),
         }
         return texts, meta
 
@@ -220,4 +262,7 @@ class RulModel:
         model.quantile_origin = float(meta.get("quantile_origin", 0.0))
         model.encoder_ = FeatureEncoder.from_dict(meta["encoder"])
         model.boosters_ = {name: booster_from_text(text) for name, text in texts.items()}
+        model.group_col = str(meta.get("group_col", "asset_type"))
+        intervals = meta.get("intervals")
+        model.intervals_ = None if intervals is None else IntervalCalibration.from_dict(intervals)
         return model

@@ -1,13 +1,19 @@
-"""RUL metrics: errors in hours, the PHM08 asymmetric score in days, interval coverage.
+"""RUL metrics: errors in hours, the PHM08 asymmetric score in time units, interval coverage.
 
 Units: RMSE and MAE are in hours (the unit of ``rul_hours``). The PHM08 score uses
-``d = predicted - true`` in **days**, because its constants (13 and 10) were set for
-engine cycles of roughly that scale; in hours every error would explode.
+``d = predicted - true`` in the data's **time unit** (``[model] time_unit``): its
+constants (13 and 10) were set for engine cycles, so a dataset whose step is a cycle
+(mapped onto, say, one hour) must count ``d`` in cycles, and a daily fleet in days; in
+the wrong unit every error explodes or vanishes.
 Late predictions (``d >= 0``: the model says the asset lives longer than it does)
 cost more than early ones, as a missed failure costs more than an early inspection.
 
 Capped metrics compare with ``min(true, cap)`` on every row whose capped value is
-known (failed, or censored beyond the cap). Uncapped metrics use failed rows only.
+known (failed, or censored beyond the cap). Uncapped metrics use failed rows only and
+compare with the recorded life itself, never with the cap.
+
+Coverage: a bound at the cap means "at least the cap" (the target is capped), so an
+interval reaching the cap covers any longer life.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def evaluate_rul(
     low: np.ndarray | None,
     high: np.ndarray | None,
     cap_hours: float | None,
+    unit_hours: float = 24.0,
 ) -> dict[str, float]:
     """RMSE/MAE (capped and uncapped), PHM08 score and interval coverage.
 
@@ -48,6 +55,7 @@ def evaluate_rul(
         low: lower bounds in hours (``None`` for models without an interval).
         high: upper bounds in hours.
         cap_hours: the training cap, or ``None``.
+        unit_hours: hours in one time unit of the data (PHM08 counts ``d`` in it).
     """
     capped = frame.select(rul_target(cap_hours)).to_series().to_numpy().astype(np.float64)
     known = ~np.isnan(capped)
@@ -56,7 +64,7 @@ def evaluate_rul(
     true = frame[RUL_COL].cast(pl.Float64).to_numpy()
     rmse_c, mae_c = _errors(pred[known], capped[known])
     rmse_u, mae_u = _errors(pred[failed], true[failed])
-    phm = phm_score(pred[known] / 24.0, capped[known] / 24.0)
+    phm = phm_score(pred[known] / unit_hours, capped[known] / unit_hours)
     out = {
         "rmse_capped": rmse_c,
         "mae_capped": mae_c,
@@ -71,6 +79,9 @@ def evaluate_rul(
         inside = (capped >= low) & (capped <= high)
         out["interval_coverage"] = float(inside[known].mean())
         out["interval_width_hours"] = float(np.mean(high[known] - low[known]))
+        if cap_hours is not None:
+            collapsed = known & (low >= cap_hours - 1e-9)
+            out["interval_at_cap_share"] = float(collapsed[known].mean())
         # Rows at the cap are easy to cover (low = high = cap); the rows that fail
         # within the cap are the ones a planner acts on.
         short = known & (capped < (np.inf if cap_hours is None else cap_hours))

@@ -15,6 +15,13 @@ RUL has its own validation window, ending ``rul_cap`` before the last snapshot: 
 there is every row's capped RUL known (a later snapshot that has not failed yet may or
 may not outlive the cap), so grading on the risk window would keep only the rows that
 fail soon and reward models that always predict short lives.
+
+A split by assets (``[model] split = "assets"``) is the other choice, for fleets
+observed side by side from birth to failure (test-rig engines): a time split there
+grades only the longest lives and trains on lives cut short. Assets are dealt by a
+seeded hash into training, calibration and validation groups and every snapshot of
+an asset stays in its group, so no gap is needed: no label of one group describes a
+failure of another.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
+
+from forewarn.models.rul import rul_rows_filter, rul_target
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,19 @@ class SplitPlan:
     validation: Window
     holdout: frozenset[str]
     rul_validation: Window
+    calibration_assets: frozenset[str] = frozenset()
+    by_assets: bool = False
 
     def train_filter(self) -> pl.Expr:
         """Rows the booster and the baselines learn from."""
+        if self.by_assets:
+            return ~self._held() & ~pl.col("asset_id").is_in(sorted(self.calibration_assets))
         return (pl.col("as_of") <= self.train_end) & ~self._held()
 
     def calibration_filter(self) -> pl.Expr:
         """Rows the probability map is fitted on."""
+        if self.by_assets:
+            return pl.col("asset_id").is_in(sorted(self.calibration_assets))
         return self.calibration.contains() & ~self._held()
 
     def validation_filter(self) -> pl.Expr:
@@ -67,6 +82,13 @@ class SplitPlan:
         if self.holdout:
             return self.rul_validation.contains() & self._held()
         return self.rul_validation.contains()
+
+    def rul_train_filter(self, cap_hours: float | None) -> pl.Expr:
+        """Rows the RUL boosters learn from: not validated, capped RUL known before the
+        RUL validation window (time split) or at all (split by assets)."""
+        if self.by_assets:
+            return ~self._held() & rul_target(cap_hours).is_not_null()
+        return ~self._held() & rul_rows_filter(self.rul_validation.start, cap_hours)
 
     def _held(self) -> pl.Expr:
         return pl.col("asset_id").is_in(sorted(self.holdout))
@@ -122,13 +144,38 @@ def plan_split(
     rul_val = rul_window(frame["as_of"].max(), validation, rul_cap)
     if rul_val.start - (rul_cap or timedelta(0)) <= first:
         raise ValueError(
-            f"not enough history for RUL: snapshots start {first}, but rul_cap + "
+            f"not enough history for RUL: snapshots start {first}, but [model] rul_cap + "
             "validation_window + rul_cap before the last snapshot leave no training rows; "
-            "lower rul_cap or validation_window"
+            "lower [model] rul_cap or [model] validation_window"
         )
     assets = frame.get_column("asset_id").unique().sort().to_list()
     holdout = holdout_assets(assets, holdout_share, seed)
     return SplitPlan(train_end, cal, val, holdout, rul_val)
+
+
+def plan_asset_split(frame: pl.DataFrame, label_col: str, *, share: float, seed: int) -> SplitPlan:
+    """Deal assets into validation (``share``), calibration (``share``) and training
+    groups by a seeded hash; every window spans the whole data.
+
+    Raises:
+        ValueError: no known label, or too few assets for three non-empty groups.
+    """
+    labelled = frame.filter(pl.col(label_col).is_not_null())
+    if labelled.height == 0:
+        raise ValueError(f"no snapshot has a known {label_col!r} label")
+    first, last = frame["as_of"].min(), frame["as_of"].max()
+    assets = frame.get_column("asset_id").unique().sort().to_list()
+    held = holdout_assets(assets, share, seed)
+    rest = [a for a in assets if a not in held]
+    cal = holdout_assets(rest, share / (1.0 - share), seed + 1)
+    if not held or not cal or len(rest) == len(cal):
+        raise ValueError(
+            f"split='assets' with holdout_assets={share} leaves an empty training, "
+            f"calibration or validation group among {len(assets)} assets; raise "
+            "holdout_assets or use split='time'"
+        )
+    everything = Window(first - timedelta(microseconds=1), last)
+    return SplitPlan(last, everything, everything, held, everything, cal, by_assets=True)
 
 
 def rul_window(last: datetime, validation: timedelta, cap: timedelta | None) -> Window:

@@ -19,15 +19,25 @@ import polars as pl
 
 from forewarn.features.durations import hours, parse_duration
 from forewarn.models.baselines import GROUP_COL, BucketMean, LogisticBaseline
+from forewarn.models.component_eval import grade_components
+from forewarn.models.component_risk import UNSPECIFIED, component_label_columns
 from forewarn.models.config import ModelConfig
 from forewarn.models.cv import FoldResult, cross_validate
-from forewarn.models.encoding import FeatureEncoder
 from forewarn.models.evaluation import ValidationReport, validate_risk, validate_rul, write_plots
+from forewarn.models.refit import fit_rul, refit_for_service
 from forewarn.models.risk import RiskModel
-from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel, rul_rows_filter, rul_target
+from forewarn.models.rul import CENSORED_COL, RUL_COL, RulModel
+from forewarn.models.rul_conformal import coverage_warning
+from forewarn.models.rul_cv import cross_validate_rul, rul_folds
 from forewarn.models.selection import is_better
-from forewarn.models.slices import FrameSource, encode_rows
-from forewarn.models.splits import SplitPlan, negatives_filter, plan_split, seeded_draw
+from forewarn.models.slices import FrameSource
+from forewarn.models.splits import (
+    SplitPlan,
+    negatives_filter,
+    plan_asset_split,
+    plan_split,
+    seeded_draw,
+)
 
 LABEL_PREFIX = "fails_within_"
 
@@ -69,6 +79,8 @@ class TrainingResult:
     curves: dict[str, dict[str, list]] = field(default_factory=dict)
     cv_folds: list[FoldResult] = field(default_factory=list)
     selected_candidate: int = 0
+    rul_cv_folds: list[FoldResult] = field(default_factory=list)
+    selected_rul_candidate: int = 0
     plots: dict[str, Path] = field(default_factory=dict)
     beats_baselines: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -134,14 +146,12 @@ class _Filters:
     def of(cls, split: SplitPlan, label_col: str, cfg: ModelConfig) -> _Filters:
         known = pl.col(label_col).is_not_null()
         train = split.train_filter() & known
-        held = pl.col("asset_id").is_in(sorted(split.holdout))
-        rul = rul_rows_filter(split.rul_validation.start, cfg.rul_cap_hours())
         return cls(
             train=train,
             sample=train & negatives_filter(label_col, cfg.negative_sample_rate, cfg.seed),
             calibration=split.calibration_filter() & known,
             validation=split.validation_filter(),
-            rul=~held & rul,
+            rul=split.rul_train_filter(cfg.rul_cap_hours()),
             rul_validation=split.rul_validation_filter(),
         )
 
@@ -164,11 +174,14 @@ class _Fitted:
     folds: list[FoldResult]
     best: int
     counts: dict[str, float]
+    rul_folds: list[FoldResult]
+    rul_best: int
+    notes: tuple[str, ...]
 
 
 def _fit_all(
     source: FrameSource,
-    where: _Filters,
+    split: SplitPlan,
     feature_cols: list[str],
     label_col: str,
     cfg: ModelConfig,
@@ -181,12 +194,20 @@ def _fit_all(
     Slices are read one after another and dropped when done, so memory holds one wide
     slice (plus its matrix) at a time, not the frame.
     """
-    wide = ["asset_id", "as_of", label_col, *feature_cols]
-    folds, best = [], 0
+    where = _Filters.of(split, label_col, cfg)
+    parts = component_label_columns(source.columns, label_col)  # per-component risk
+    wide = ["asset_id", "as_of", label_col, *parts, *feature_cols]
+    folds, best, rul_folds_, rul_best = [], 0, [], 0
     if cfg.cv_folds:
         with _timer(metrics, "cv"):
             train = source.rows.filter(where.train)
-            folds, best = cross_validate(train, feature_cols, label_col, cfg, hours(horizon), gap)
+            folds, best = cross_validate(
+                train, feature_cols, label_col, cfg, hours(horizon), gap, split.by_assets
+            )
+            held = pl.col("asset_id").is_in(sorted(split.holdout))
+            rul_rows = source.rows.filter(where.rul if split.by_assets else ~held)
+            plan = rul_folds(rul_rows, cfg, split.by_assets, split.rul_validation.start)
+            rul_folds_, rul_best = cross_validate_rul(rul_rows, feature_cols, cfg, plan)
     with _timer(metrics, "risk_fit"):
         sample = source.wide(where.sample, wide)
         params = [cfg.lightgbm, *cfg.candidates][best]
@@ -198,18 +219,11 @@ def _fit_all(
         risk.calibrate(cal, cal[label_col].to_numpy())
         del cal
     with _timer(metrics, "rul_fit"):
-        rul_rows = source.rows.filter(where.rul)
-        age = [GROUP_COL, cfg.age_feature]
-        rul_keys = source.narrow(where.rul, age, _target=rul_target(cfg.rul_cap_hours()))
+        rul_params = [cfg.rul_params(), *cfg.rul_candidates][rul_best]
+        rul_fit = fit_rul(source, where.rul, feature_cols, rul_params, cfg, conformal=True)
+        rul, rul_keys = rul_fit.model, rul_fit.keys
         rul_y = rul_keys["_target"].to_numpy()
-        encoder = FeatureEncoder(feature_cols).fit(rul_rows)
-        x = source.part_rows(where.rul, rul_target(cfg.rul_cap_hours()))
-        if x is None:  # trained in this process: encode here, chunk by chunk
-            x = encode_rows(encoder, rul_rows, rul_keys)
-        rul = RulModel(
-            feature_cols, cfg.rul_params(), cfg.rul_quantiles, cfg.rul_cap_hours(), cfg.seed
-        ).fit_encoded(encoder, x, rul_y)
-        del x
+        age = [GROUP_COL, cfg.age_feature]
     numeric = [c for c in feature_cols if c not in risk.encoder_.levels_]
     with _timer(metrics, "baselines_fit"):
         train = source.narrow(where.train, [*age, label_col])
@@ -222,7 +236,7 @@ def _fit_all(
     counts = {"data.rul_train_rows": float(len(rul_y))}
     counts |= _label_counts("train", train[label_col])
     counts |= _label_counts("calibration", source.narrow(where.calibration, [label_col])[label_col])
-    return _Fitted(risk, rul, baselines, folds, best, counts)
+    return _Fitted(risk, rul, baselines, folds, best, counts, rul_folds_, rul_best, rul_fit.notes)
 
 
 def _compare(metrics: dict[str, float], cfg: ModelConfig) -> tuple[dict[str, bool], list[str]]:
@@ -250,6 +264,8 @@ def _compare(metrics: dict[str, float], cfg: ModelConfig) -> tuple[dict[str, boo
 
 def _plan(frame: pl.DataFrame, label_col: str, cfg: ModelConfig, gap: timedelta) -> SplitPlan:
     cap = cfg.rul_cap_hours()
+    if cfg.split == "assets":
+        return plan_asset_split(frame, label_col, share=cfg.holdout_assets, seed=cfg.seed)
     return plan_split(
         frame,
         label_col,
@@ -300,22 +316,31 @@ def train_models(
         gap = timedelta(hours=cfg.gap_hours(horizon))
         split = _plan(source.narrow(pl.lit(True), [label_col]), label_col, cfg, gap)
         where = _Filters.of(split, label_col, cfg)
-        fit = _fit_all(source, where, feature_cols, label_col, cfg, horizon, gap, metrics)
+        fit = _fit_all(source, split, feature_cols, label_col, cfg, horizon, gap, metrics)
         risk, rul, baselines = fit.risk, fit.rul, fit.baselines
         val, rul_val = source.wide(where.validation), source.wide(where.rul_validation)
         report = _validate(val, rul_val, label_col, risk, rul, baselines, oracle_col, cfg, horizon)
-    metrics |= report.metrics | fit.counts | _label_counts("validation", val[label_col])
+        served_risk, served_rul, refit = risk, rul, {"data.refit": 0.0}
+        if cfg.refit:
+            with _timer(metrics, "refit"):
+                served_risk, served_rul, refit = refit_for_service(
+                    source, split, risk, rul, label_col, cfg
+                )
+            refit["data.refit"] = 1.0
+    metrics |= report.metrics | fit.counts | _label_counts("validation", val[label_col]) | refit
     metrics |= {
         "data.rul_validation_rows": float(rul_val.height),
         "data.holdout_assets": float(len(split.holdout)),
+        "data.selected_rul_candidate": float(fit.rul_best),
     }
     verdict, notes = _compare(metrics, cfg)
+    notes += [*fit.notes, *_interval_notes(metrics, cfg, refit)]
     plots = {}
     if plot_dir is not None:
         plots = write_plots(report, label_col, risk.feature_importance(), cfg, Path(plot_dir))
     return TrainingResult(
-        risk=risk,
-        rul=rul,
+        risk=served_risk,
+        rul=served_rul,
         baselines=baselines,
         feature_cols=list(feature_cols),
         horizon=horizon,
@@ -332,6 +357,8 @@ def train_models(
         },
         cv_folds=fit.folds,
         selected_candidate=fit.best,
+        rul_cv_folds=fit.rul_folds,
+        selected_rul_candidate=fit.rul_best,
         plots=plots,
         beats_baselines=verdict,
         notes=notes,
@@ -357,6 +384,7 @@ def _validate(
     if oracle_col is not None:
         scores["oracle"] = val[oracle_col].cast(pl.Float64).fill_null(0.0).to_numpy()
     risk_metrics, predictions, evals = validate_risk(val, label_col, scores, cfg, horizon)
+    risk_metrics |= _component_metrics(val, scores["lightgbm"], risk, label_col, cfg, horizon)
     rul_preds = {
         "lightgbm": rul.predict(rul_val),
         "mean_life": (baselines["mean_life"].predict(rul_val), None, None),
@@ -365,7 +393,52 @@ def _validate(
     return ValidationReport(risk_metrics | rul_metrics, predictions, rul_predictions, evals)
 
 
+def _interval_notes(
+    metrics: dict[str, float], cfg: ModelConfig, refit: dict[str, float]
+) -> list[str]:
+    """The coverage warning, and what the logged validation metrics describe."""
+    low, high = cfg.rul_quantiles
+    prefix = "rul.lightgbm."
+    graded = {k[len(prefix) :]: v for k, v in metrics.items() if k.startswith(prefix)}
+    warning = coverage_warning(graded, high - low)
+    notes = [warning] if warning else []
+    if refit.get("data.refit"):
+        notes.append(
+            "validation metrics are those of the held-out fit; the registered models were "
+            f"refit on {refit['data.refit_risk_rows']:,.0f} risk rows and "
+            f"{refit['data.refit_rul_rows']:,.0f} RUL rows (probability map and interval "
+            "offsets kept from the held-out fit)"
+        )
+    return notes
+
+
 def _label_counts(name: str, labels: pl.Series) -> dict[str, float]:
     """``data.{name}_rows`` and ``data.{name}_positives`` of a slice's known labels."""
     known = labels.drop_nulls()
     return {f"data.{name}_rows": float(known.len()), f"data.{name}_positives": float(known.sum())}
+
+
+def _component_metrics(
+    val: pl.DataFrame,
+    p_fail: Any,
+    risk: RiskModel,
+    label_col: str,
+    cfg: ModelConfig,
+    horizon: str,
+) -> dict[str, float]:
+    """``risk.lightgbm.component.*`` metrics when the risk model names components."""
+    table = risk.predict_components(val, p_fail)
+    if table is None:
+        return {}
+    names = [c for c in risk.components_.classes_ if c != UNSPECIFIED]
+    graded = grade_components(
+        val,
+        p_fail,
+        table,
+        names,
+        label_col,
+        horizon_h=hours(horizon),
+        lead_h=hours(cfg.lead_time),
+        budget=cfg.inspection_budget,
+    )
+    return {f"risk.lightgbm.{k}": v for k, v in graded.items()}

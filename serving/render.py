@@ -42,13 +42,37 @@ def fmt_hours(h: float | None) -> str:
     return f"{h:.0f} h" if h < 72 else f"{h / 24:.1f} d"
 
 
-def fmt_rul(mid: float | None, low: float | None, high: float | None) -> str:
-    """Remaining life with its interval, e.g. ``5.0 d (3.1–7.8 d)``."""
+def fmt_life(h: float, cap: float | None = None) -> str:
+    """One remaining-life value; at or beyond the model's cap it reads "more than 60 d".
+
+    The RUL target is capped, so a value at the cap says "at least this long", never
+    that the machine has exactly that long left.
+    """
+    if cap is not None and h >= cap * (1 - 1e-3):
+        text = fmt_hours(cap)
+        return "more than " + (text[:-4] + " d" if text.endswith(".0 d") else text)
+    return fmt_hours(h)
+
+
+def fmt_rul(
+    mid: float | None, low: float | None, high: float | None, cap: float | None = None
+) -> str:
+    """Remaining life with its interval, e.g. ``5.0 d (3.1–7.8 d)``; ``cap``: the RUL cap
+    in hours (values at it read "more than ...")."""
     if mid is None:
         return "—"
-    if low is None or high is None:
-        return fmt_hours(mid)
-    return f"{fmt_hours(mid)} ({fmt_hours(low)}–{fmt_hours(high)})"
+    if low is None or high is None or fmt_life(mid, cap).startswith("more"):
+        return fmt_life(mid, cap)
+    return f"{fmt_life(mid, cap)} ({fmt_life(low, cap)}–{fmt_life(high, cap)})"
+
+
+def fmt_part(component: str | None, share: float | None, fallback: str | None = None) -> str:
+    """The part to inspect and its share of the risk, e.g. ``bearing (62 % of the risk)``;
+    without a component (a model that names none) the ``fallback`` (the sensor family of
+    the top driver, ``serving.inspect``), else ``—``."""
+    if not component:
+        return fallback or "—"
+    return component if share is None else f"{component} ({share * 100:.0f} % of the risk)"
 
 
 def fmt_time(t: datetime | None) -> str:
@@ -67,5 +91,5 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(pct=fmt_pct, change=fmt_change, hours=fmt_hours, time=fmt_time)
-    env.globals.update(rul=fmt_rul)
+    env.globals.update(rul=fmt_rul, part=fmt_part)
     return env

@@ -17,19 +17,22 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from forewarn.serving.outcomes import FILL_IN_COLUMNS
 from forewarn.serving.render import environment
 from forewarn.serving.report_context import report_context
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import night_key
 
 PLANNER_COLUMNS: tuple[str, ...] = (
-    "risk_rank", "priority", "alert_state", "nights_on_list", "asset_id", "asset_type",
-    "plant", "line", "p_fail", "trend", "p_fail_change", "rul_hours", "rul_low_hours",
-    "rul_high_hours", "top_drivers", "status", "status_reason", "is_stale",
+    "risk_rank", "priority", "alert_state", "last_outcome", "last_outcome_night",
+    "nights_on_list", "asset_id", "inspect", "asset_type", "plant", "line", "p_fail",
+    "likely_component", "likely_component_share", "trend", "p_fail_change", "rul_hours",
+    "rul_low_hours", "rul_high_hours", "top_drivers", "status", "status_reason", "is_stale",
     "data_freshness_hours", "horizon_hours", "risk_model_version", "rul_model_version",
     "as_of", "scored_at",
 )  # fmt: skip
-"""Column order of the CSV/XLSX: what a planner reads first comes first."""
+"""Column order of the CSV/XLSX: what a planner reads first comes first; the empty
+``outcomes.FILL_IN_COLUMNS`` follow, for ``forewarn feedback import``."""
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -45,6 +48,9 @@ class ReportMeta(BaseModel):
     dataset: str | None = Field(None, description="where the telemetry came from")
     data_start: datetime | None = Field(None, description="earliest reading behind the scores")
     data_end: datetime | None = Field(None, description="latest reading behind the scores")
+    rul_cap_hours: float | None = Field(
+        None, description="the RUL model's cap: remaining life at it reads 'more than ...'"
+    )
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class ReportPaths:
 PLANNER_DECIMALS: dict[str, int] = {
     "p_fail": 4,
     "p_fail_change": 4,
+    "likely_component_share": 2,
     "rul_hours": 1,
     "rul_low_hours": 1,
     "rul_high_hours": 1,
@@ -77,6 +84,7 @@ def planner_table(ranked: pl.DataFrame) -> pl.DataFrame:
         pl.col("top_drivers").list.join(" | "),
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         *rounded,
+        *(pl.lit(None, pl.String).alias(c) for c in FILL_IN_COLUMNS),
     )
 
 
@@ -143,6 +151,7 @@ def _write_xlsx(table: pl.DataFrame, path: Path) -> Path | None:
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     except ImportError:  # optional: the CSV carries the same table
         return None
     book = Workbook(write_only=True)
@@ -151,6 +160,8 @@ def _write_xlsx(table: pl.DataFrame, path: Path) -> Path | None:
     for row in table.iter_rows():
         cells = []
         for value in row:
+            if isinstance(value, str):  # XLSX cannot hold control characters: show them
+                value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never let openpyxl turn "=..." text into a formula

@@ -38,8 +38,10 @@ def report_context(
     ids = top["asset_id"]
     nights = _asset_nights(history, ranked, ids)
     sensors = _sensor_frames(sensor_history, ids)
+    # One scale for every sparkline and history chart: comparable rows, never flat.
+    top_p = svg.scale_top([v for h in top["p_fail_history"].to_list() for v in h or []])
     rows = [
-        asset_row(r, nights.get(r["asset_id"]), sensors.get(r["asset_id"]))
+        asset_row(r, nights.get(r["asset_id"]), sensors.get(r["asset_id"]), top_p)
         for r in top.iter_rows(named=True)
     ]
     return {
@@ -51,7 +53,9 @@ def report_context(
         "rows": rows,
         "filters": {c: sorted({r[c] for r in rows if r[c] is not None}) for c in _FILTERS},
         "summary": summary(ranked),
-        "histogram": svg.histogram(ranked["p_fail"].drop_nulls().to_list()),
+        "histogram": svg.histogram(ranked["p_fail"].drop_nulls().to_list(), tier_starts(ranked)),
+        "rul_cap": meta.rul_cap_hours,
+        "tiers": tier_rules(cfg),
         "fleet_chart": fleet_chart(ranked, history, cfg),
         "models": models(ranked),
         "span": data_span(ranked, history),
@@ -76,11 +80,43 @@ def summary(ranked: pl.DataFrame) -> dict[str, Any]:
 
     alerts = dict(ranked.group_by("alert_state").len().iter_rows())
     return {
+        # Calibrated probabilities add up: the failures to expect within the horizon.
+        "expected_failures": float(ranked["p_fail"].drop_nulls().sum()),
         "priority": counts("priority", PRIORITIES),
         "status": counts("status", _STATUS_ORDER),
         "new": alerts.get("new", 0),
         "still_open": alerts.get("still_open", 0),
+        "checked": alerts.get("checked", 0),
         "stale": int(ranked["is_stale"].sum()),
+    }
+
+
+def tier_starts(ranked: pl.DataFrame) -> dict[str, float]:
+    """The lowest probability in each listed tier tonight (where the tier starts)."""
+    found = (
+        ranked.filter(pl.col("p_fail").is_not_null())
+        .group_by("priority")
+        .agg(pl.col("p_fail").min())
+    )
+    starts = dict(found.iter_rows())
+    return {p: starts[p] for p in PRIORITIES[:3] if p in starts}
+
+
+def tier_rules(cfg: RiskListConfig) -> dict[str, str]:
+    """How each tier is chosen, in words (footer of the report)."""
+
+    def rule(threshold: float | None, share: float) -> str:
+        if threshold is not None:
+            return f"probability ≥ {threshold:.1%}"
+        return f"the top {share * 100:g} % of tonight's scored assets"
+
+    p1 = f"the top {cfg.budget * 100:g} % of the fleet (the daily inspection budget)"
+    if cfg.p1_min > 0:
+        p1 += f" with probability ≥ {cfg.p1_min:.1%}"
+    return {
+        "P1": p1,
+        "P2": rule(cfg.p2_threshold, cfg.p2_share),
+        "P3": rule(cfg.p3_threshold, cfg.p3_share),
     }
 
 
@@ -127,9 +163,15 @@ def data_span(ranked: pl.DataFrame, history: pl.DataFrame) -> dict[str, Any]:
 
 
 def asset_row(
-    row: dict[str, Any], nights: pl.DataFrame | None, sensors: pl.DataFrame | None
+    row: dict[str, Any],
+    nights: pl.DataFrame | None,
+    sensors: pl.DataFrame | None,
+    top_p: float = 1.0,
 ) -> dict[str, Any]:
-    """One top-list asset with its sparkline and detail charts ready to place."""
+    """One top-list asset with its sparkline and detail charts ready to place.
+
+    ``top_p``: the probability axis' upper limit shared by the rows of the table.
+    """
     drivers = row["top_drivers"] or []
     charts = _sensor_charts(sensors, drivers) if sensors is not None else []
     history_chart = None
@@ -138,13 +180,13 @@ def asset_row(
             nights["as_of"].to_list(),
             {"probability": nights["p_fail"].to_list()},
             "Probability of failure by night",
-            y_range=(0.0, 1.0),
+            y_range=(0.0, svg.scale_top(nights["p_fail"].to_list())),
         )
     return {
         **row,
         "drivers": drivers,
         "detail_id": f"asset-{row['risk_rank']}",
-        "spark": svg.sparkline(row.get("p_fail_history") or [row["p_fail"]]),
+        "spark": svg.sparkline(row.get("p_fail_history") or [row["p_fail"]], top=top_p),
         "history_chart": history_chart,
         "sensor_charts": charts,
     }

@@ -82,9 +82,13 @@ def _night(
             "as_of": [as_of] * n,
             **fleet,
             "p_fail": np.where(scorable, p_fail, np.nan),
+            "p_raw": np.where(scorable, p_fail, np.nan),
             "rul_hours": np.where(scorable, rul, np.nan),
             "rul_low_hours": np.where(scorable, rul * 0.6, np.nan),
             "rul_high_hours": np.where(scorable, rul * 1.5, np.nan),
+            "rul_censored": [None if not s else False for s in scorable],
+            "rul_cap_hours": [None] * n,
+            **_parts(p_fail, scorable),
             "top_drivers": [_drivers(rng) if e else [] for e in explained],
             "data_freshness_hours": freshness,
             "status": status,
@@ -96,6 +100,28 @@ def _night(
         }
     )
     return frame.with_columns(pl.col(pl.Float64).fill_nan(None)).cast(dict(SCORE_SCHEMA))
+
+
+def _parts(p_fail: np.ndarray, scorable: np.ndarray) -> dict[str, list]:
+    """Likely component and its share, derived from the probability (no random draws, so
+    the other columns stay what they were for a seed)."""
+    names = ("bearing", "gearbox", "seal")
+    share = 0.4 + 0.5 * ((p_fail * 1e4) % 1.0)
+    likely = [names[i % 3] if ok else None for i, ok in enumerate(scorable)]
+    risk = [
+        [{"component": c, "p_fail": float(p * s)}]
+        + [{"component": o, "p_fail": float(p * (1 - s) / 2)} for o in names if o != c]
+        if c
+        else []
+        for c, p, s in zip(likely, p_fail, share, strict=True)
+    ]
+    return {
+        "likely_component": likely,
+        "likely_component_share": [
+            float(s) if c else None for c, s in zip(likely, share, strict=True)
+        ],
+        "component_risk": risk,
+    }
 
 
 def _drivers(rng: np.random.Generator) -> list[str]:

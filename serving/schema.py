@@ -26,6 +26,7 @@ class Column:
 
 UTC_US = pl.Datetime("us", "UTC")
 _S, _F = pl.String(), pl.Float64()
+COMPONENT_RISK = pl.List(pl.Struct({"component": _S, "p_fail": _F}))
 
 COLUMNS: tuple[Column, ...] = (
     Column("as_of", UTC_US, "TIMESTAMPTZ", "night the scores describe (UTC); key part 1", False),
@@ -34,9 +35,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("plant", _S, "VARCHAR", "plant the asset stands in"),
     Column("line", _S, "VARCHAR", "production line within the plant"),
     Column("p_fail", _F, "DOUBLE", "calibrated P(failure within horizon); null if unscorable"),
+    Column("p_raw", _F, "DOUBLE", "the risk model's raw score: breaks ties in p_fail when ranking"),
     Column("rul_hours", _F, "DOUBLE", "remaining useful life, median estimate (hours)"),
     Column("rul_low_hours", _F, "DOUBLE", "RUL lower bound of the interval (hours)"),
     Column("rul_high_hours", _F, "DOUBLE", "RUL upper bound of the interval (hours)"),
+    Column("rul_censored", pl.Boolean(), "BOOLEAN", "median at the cap: 'more than rul_cap_hours'"),
+    Column("rul_cap_hours", _F, "DOUBLE", "cap of the RUL model's target (hours); null: uncapped"),
+    Column("likely_component", _S, "VARCHAR", "part most likely to fail (models with components)"),
+    Column("likely_component_share", _F, "DOUBLE", "that component's share of p_fail (0-1)"),
+    Column("component_risk", COMPONENT_RISK, "STRUCT(component VARCHAR, p_fail DOUBLE)[]",
+           "each named component's P(failure within horizon), highest first; empty if none"),
     Column("top_drivers", pl.List(_S), "VARCHAR[]", "3-5 planner-language reasons, or empty"),
     Column("data_freshness_hours", _F, "DOUBLE", "hours since the last reading, at as_of"),
     Column("status", _S, "VARCHAR", "scored, stale, short_history or unscorable", False),

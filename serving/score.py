@@ -2,19 +2,22 @@
 
 Every asset in the assets table gets a row, so none is dropped silently: assets the
 model cannot score (no readings in the scoring window, an asset type the model never
-saw) are kept as ``unscorable`` with the reason; stale and short-history assets are
-scored but flagged, never silently treated as healthy.
+saw, a sensor the model reads without any value in the window) are kept as
+``unscorable`` with the reason; stale and short-history assets are scored but flagged,
+never silently treated as healthy. Readings are counted in sensor values, not rows
+(``serving.freshness``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from forewarn.features.durations import hours
+from forewarn.serving.freshness import STATS_SCHEMA, reading_stats, status_rules
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import SCORE_SCHEMA, validate_scores
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:  # lightgbm is slow to import; only annotations need it here
     from forewarn.models.champion import ChampionModels
 
 UTC_US = pl.Datetime("us", "UTC")
+__all__ = ["ScoringRules", "assign_status", "reading_stats", "score_snapshot"]
 
 
 @dataclass(frozen=True)
@@ -48,21 +52,6 @@ class ScoringRules:
         )
 
 
-def reading_stats(telemetry: pl.LazyFrame, as_of: datetime, lookback: str) -> pl.DataFrame:
-    """Per asset: last reading time and number of readings in ``(as_of - lookback, as_of]``.
-
-    Reads only the scoring window (a predicate on ``ts`` that Parquet scans push down);
-    readings after ``as_of`` are ignored so a late extract cannot leak into tonight.
-    """
-    since = as_of - timedelta(hours=hours(lookback))
-    return (
-        telemetry.filter((pl.col("ts") > since) & (pl.col("ts") <= as_of))
-        .group_by("asset_id")
-        .agg(pl.col("ts").max().alias("last_ts"), pl.len().alias("n_readings"))
-        .collect()
-    )
-
-
 def _known_types(models: ChampionModels) -> list[str] | None:
     levels = getattr(models.risk, "encoder_", None)
     return None if levels is None else levels.levels_.get("asset_type")
@@ -71,41 +60,26 @@ def _known_types(models: ChampionModels) -> list[str] | None:
 def assign_status(
     snapshot: pl.DataFrame, stats: pl.DataFrame, known_types: list[str] | None, rules: ScoringRules
 ) -> pl.DataFrame:
-    """Add ``data_freshness_hours``, ``status`` and ``status_reason`` to the snapshot."""
+    """Add ``data_freshness_hours``, ``status`` and ``status_reason`` to the snapshot.
+
+    Freshness is the age of the stalest value among the sensors the model reads
+    (``serving.freshness``), so rows without values never make an asset look fresh.
+    """
     frame = snapshot.join(stats, on="asset_id", how="left")
-    fresh = (pl.col("as_of") - pl.col("last_ts")).dt.total_seconds() / 3600.0
-    unknown_type = (
-        ~pl.col("asset_type").is_in(known_types) if known_types is not None else pl.lit(False)
-    )
-    status = (
-        pl.when(pl.col("last_ts").is_null())
-        .then(pl.lit("unscorable"))
-        .when(unknown_type.fill_null(True))
-        .then(pl.lit("unscorable"))
-        .when(fresh > rules.stale_after_hours)
-        .then(pl.lit("stale"))
-        .when(pl.col("n_readings") < rules.min_readings)
-        .then(pl.lit("short_history"))
-        .otherwise(pl.lit("scored"))
-    )
-    reason = (
-        pl.when(pl.col("last_ts").is_null())
-        .then(pl.lit(f"no telemetry in the last {rules.lookback}"))
-        .when(unknown_type.fill_null(True))
-        .then(pl.format("asset type '{}' is unknown to the model", pl.col("asset_type")))
-        .when(fresh > rules.stale_after_hours)
-        .then(pl.format("no reading for {} h", fresh.round(1)))
-        .when(pl.col("n_readings") < rules.min_readings)
-        .then(
-            pl.format(
-                "only {} readings in the last {}", pl.col("n_readings"), pl.lit(rules.lookback)
-            )
-        )
-        .otherwise(pl.lit(None, pl.String))
-    )
+    fresh = (pl.col("as_of") - pl.col("last_value_ts")).dt.total_seconds() / 3600.0
+    known = pl.col("asset_type").is_in(known_types) if known_types is not None else pl.lit(True)
+    rules_ = status_rules(fresh, known, rules.lookback, rules.stale_after_hours, rules.min_readings)
+    status: pl.Expr | None = None
+    reason: pl.Expr | None = None
+    for when, name, why in rules_:
+        status = (pl.when(when) if status is None else status.when(when)).then(pl.lit(name))
+        reason = (pl.when(when) if reason is None else reason.when(when)).then(why)
+    assert status is not None and reason is not None
     return frame.with_columns(
-        fresh.alias("data_freshness_hours"), status.alias("status"), reason.alias("status_reason")
-    ).drop("last_ts", "n_readings")
+        fresh.alias("data_freshness_hours"),
+        status.otherwise(pl.lit("scored")).alias("status"),
+        reason.otherwise(pl.lit(None, pl.String)).alias("status_reason"),
+    ).drop(*(c for c in STATS_SCHEMA if c != "asset_id"))
 
 
 def _drivers(models: ChampionModels, rows: pl.DataFrame, top_k: int) -> pl.DataFrame:
@@ -143,11 +117,12 @@ def score_snapshot(
     frame = assign_status(snapshot, stats, _known_types(models), rules)
     scorable = frame.filter(pl.col("status") != "unscorable").select(snapshot.columns)
     preds = models.predict(scorable).drop("asset_id").with_columns(scorable["asset_id"])
+    order = ["p_fail", "p_raw", "rul_hours"]  # the risk list's order (risklist.prioritise)
     top = (
-        scorable.with_columns(preds["p_fail"])
-        .sort("p_fail", descending=True, nulls_last=True)
+        scorable.with_columns(preds.select(pl.col(order).name.prefix("_")))
+        .sort([f"_{c}" for c in order], descending=[True, True, False], nulls_last=True)
         .head(rules.explain_top)
-        .drop("p_fail")
+        .drop([f"_{c}" for c in order])
     )
     drivers = _drivers(models, top, top_k)
     versions = [f"{name} v{version}" for name, version in models.versions.items()]

@@ -13,8 +13,9 @@ and show trends. Writing a night replaces that night only (idempotent re-runs).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +33,50 @@ from forewarn.serving.schema import (
 )
 
 _COLUMN_LIST = ", ".join(c.name for c in COLUMNS)
+# What DuckDB says of a damaged file (truncated, overwritten, a bad block); a lock held
+# by another program or a full disk is not damage and keeps its own error.
+_DAMAGE_SIGNS = (
+    "corrupt database file",
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "checksum",
+    "serialization error",
+    "internal error",
+)
+
+
+class StoreDamagedError(ValueError):
+    """The store's database file cannot be read: say which file and what to do.
+
+    A ``ValueError``: like bad input, a retry cannot fix it (the CLI exits 2).
+    """
+
+    def __init__(self, db_path: Path, detail: str) -> None:
+        exports = db_path.parent / "scores"
+        self.hint = (
+            f"restore {db_path} from a backup, or move it aside (the next `forewarn score` "
+            f"starts a new store) and re-score the nights you need; each night's scores "
+            f"are also kept as Parquet under {exports}"
+        )
+        super().__init__(f"the score store {db_path} is damaged ({detail}); {self.hint}")
+
+
+def _clear(db_path: Path, exc: duckdb.Error) -> BaseException:
+    found = damaged(db_path, exc)
+    if found is None:
+        return exc
+    # Not chained: a held DuckDB traceback keeps its objects alive to interpreter exit,
+    # where nanobind prints ~50 lines of "leaked" noise under the message.
+    found.__suppress_context__ = True
+    return found
+
+
+def damaged(db_path: Path, exc: BaseException) -> StoreDamagedError | None:
+    """The clear error for ``exc`` if it says the database file is damaged, else None."""
+    text = str(exc)
+    if not isinstance(exc, duckdb.Error) or not any(s in text.lower() for s in _DAMAGE_SIGNS):
+        return None
+    return StoreDamagedError(db_path, text.splitlines()[0][:200])
 
 
 def _create_table_sql() -> str:
@@ -136,6 +181,70 @@ class ScoreStore:
         _fsync_dir(final.parent)
         return final
 
+    def delete_night(self, as_of: datetime) -> int:
+        """Remove one night's rows and its Parquet export; every other night is untouched.
+
+        The export folder is moved aside first and the rows deleted in one transaction
+        under the write lock; a failed delete puts the export back, so the store never
+        holds a night without its export or an export without its night.
+
+        Returns:
+            How many rows were removed.
+
+        Raises:
+            LookupError: the night is not stored (nothing is changed).
+        """
+        as_of = to_utc(as_of)
+        folder = self.parquet_path(as_of).parent
+        aside = folder.with_name(f".deleting-{folder.name}-{os.getpid()}")
+        with self._connect(write=True) as con:
+            self._recover_deletes(con)
+            rows = con.execute("SELECT count(*) FROM scores WHERE as_of = $1", [as_of]).fetchone()
+            if not rows or not rows[0]:
+                raise LookupError(f"no night {as_of.isoformat()} in the score store {self.path}")
+            moved = folder.exists()
+            if moved:
+                os.replace(folder, aside)
+            try:
+                con.execute("BEGIN")
+                con.execute("DELETE FROM scores WHERE as_of = $1", [as_of])
+                con.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                if moved:
+                    os.replace(aside, folder)
+                raise
+        if moved:
+            shutil.rmtree(aside, ignore_errors=True)
+        return int(rows[0])
+
+    def check(self) -> None:
+        """Read every stored value once, so a damaged file fails a run before its work.
+
+        DuckDB checks a block's checksum only when it reads the block; a query of the
+        latest night would pass over a bad block of an old one. About 0.1 s per
+        million stored rows.
+
+        Raises:
+            StoreDamagedError: the database file is truncated or damaged.
+        """
+        self._query("SELECT sum(hash(COLUMNS(*))) FROM scores", [])
+
+    def _recover_deletes(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Finish what a delete that died left behind (called under the write lock): an
+        export moved aside goes back if its night's rows are still there, else away."""
+        stored = {
+            night_key(n) for (n,) in con.execute("SELECT DISTINCT as_of FROM scores").fetchall()
+        }
+        for aside in (self.path / "scores").glob(".deleting-as_of=*"):
+            name = aside.name.removeprefix(".deleting-").rsplit("-", 1)[0]
+            home = aside.with_name(name)
+            if name.removeprefix("as_of=") in stored and not home.exists():
+                os.replace(aside, home)
+            else:
+                shutil.rmtree(aside, ignore_errors=True)
+
     def nights(self) -> list[datetime]:
         """All stored nights, oldest first."""
         frame = self._query("SELECT DISTINCT as_of FROM scores ORDER BY as_of", [])
@@ -192,6 +301,11 @@ class ScoreStore:
         )
         return self._frame(sql, [to_utc(as_of), n])
 
+    def connect(self, *, write: bool) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The store's DuckDB under its lock, for modules that own other tables of the store
+        (``outcome_store``); the ``scores`` table exists once a write connection opened."""
+        return self._connect(write=write)
+
     def _frame(self, sql: str, params: list[object]) -> pl.DataFrame:
         frame = self._query(sql, params)
         return empty_scores() if frame is None else frame
@@ -205,12 +319,17 @@ class ScoreStore:
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         with locked(self.lock_path, exclusive=write, timeout_s=self.lock_timeout_s):
-            con = duckdb.connect(str(self.db_path), read_only=not write)
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=not write)
+            except duckdb.Error as exc:
+                raise _clear(self.db_path, exc) from None
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 if write:
                     _ensure_schema(con)
                 yield con
+            except duckdb.Error as exc:
+                raise _clear(self.db_path, exc) from None
             finally:
                 con.close()
 
@@ -222,6 +341,7 @@ def _far_future() -> datetime:
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     found = con.sql("SELECT 1 FROM duckdb_tables() WHERE table_name = 'scores'").fetchall()
     if found:
+        _add_new_columns(con)
         return
     con.execute("BEGIN")
     con.execute(CREATE_TABLE_SQL)
@@ -230,13 +350,31 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("COMMIT")
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A store written before a column existed gets it (null for its old nights), so an
+    upgrade never refuses to write tonight's scores."""
+    have = {
+        row[0]
+        for row in con.sql(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores'"
+        ).fetchall()
+    }
+    for col in COLUMNS:
+        if col.name not in have:
+            con.execute(f"ALTER TABLE scores ADD COLUMN {col.name} {col.sql_type}")  # nosec B608  # names and types are constants of schema.COLUMNS
+
+
 def _replace_night(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, as_of: datetime) -> None:
     con.register("incoming_scores", scores)
     try:
         con.execute("BEGIN")
         try:
             con.execute("DELETE FROM scores WHERE as_of = $1", [as_of])
-            con.execute(f"INSERT INTO scores SELECT {_COLUMN_LIST} FROM incoming_scores")  # nosec B608  # constant column list, no values
+            # Columns by name: a store upgraded by ALTER TABLE has them in another order.
+            insert = (
+                f"INSERT INTO scores ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM incoming_scores"  # nosec B608  # constant column list, no values
+            )
+            con.execute(insert)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

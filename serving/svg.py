@@ -47,15 +47,19 @@ def _scale(lo: float, hi: float, out_lo: float, out_hi: float) -> Callable[[floa
     return lambda v: out_lo + (v - lo) / span * (out_hi - out_lo)
 
 
-def sparkline(values: Sequence[float | None], width: int = 96, height: int = 22) -> Markup:
-    """A tiny line of recent nights' probabilities on a fixed 0–1 scale (comparable rows).
+def sparkline(
+    values: Sequence[float | None], width: int = 96, height: int = 22, top: float = 1.0
+) -> Markup:
+    """A tiny line of recent nights' probabilities on a fixed 0–``top`` scale.
 
+    Pass one ``top`` for every row of a table (e.g. the highest probability shown) so
+    rows stay comparable while a fleet whose risks are all below 20 % is not drawn flat.
     The last value gets a dot: it is tonight's.
     """
     if not any(_finite(v) for v in values):
         return Markup("")
     step = (width - 4) / max(len(values) - 1, 1)
-    y = _scale(0.0, 1.0, height - 2, 2)
+    y = _scale(0.0, top if top > 0 else 1.0, height - 2, 2)
     pts = [(2 + i * step, None if not _finite(v) else y(v)) for i, v in enumerate(values)]  # type: ignore[arg-type]
     body = "".join(_path(run, _LINE) for run in _segments(pts))
     last = pts[-1]
@@ -67,40 +71,84 @@ def sparkline(values: Sequence[float | None], width: int = 96, height: int = 22)
     )
 
 
+def scale_top(values: Sequence[float | None], floor: float = 0.01) -> float:
+    """An upper axis limit a little above the largest value (never above 1, at least ``floor``)."""
+    finite = [v for v in values if _finite(v)]
+    return min(1.0, max([floor, *finite]) * 1.15)
+
+
+def _log_bins(values: Sequence[float], per_decade: int) -> tuple[float, list[float]]:
+    """Bin edges from the decade below the smallest positive value (≥ 0.01 %) up to 1."""
+    positive = [v for v in values if v > 0]
+    low = max(min(positive, default=1e-4), 1e-4)
+    start = math.floor(math.log10(low))
+    edges = [10 ** (start + i / per_decade) for i in range(-start * per_decade + 1)]
+    return start, edges
+
+
+def _pct_label(p: float) -> str:
+    return f"{p:.0%}" if p >= 0.01 else f"{p * 100:.2g}%"
+
+
+def _mark(x: float, bottom: float, plot_h: float, name: str, p: float) -> str:
+    top = bottom - plot_h - 6
+    return (
+        f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom}" stroke="#b42318" '
+        f'stroke-dasharray="3,2"/><text x="{x + 2:.1f}" y="{top - 2:.1f}" fill="#b42318">'
+        f"{escape(name)} ≥ {_pct_label(p)}</text>"
+    )
+
+
 def histogram(
-    values: Sequence[float], bins: int = 20, width: int = 480, height: int = 160
+    values: Sequence[float],
+    marks: dict[str, float] | None = None,
+    width: int = 480,
+    height: int = 170,
+    per_decade: int = 4,
 ) -> Markup:
-    """Bars of how many assets fall in each probability band (0–1), log-free and labelled."""
-    counts = [0] * bins
+    """How many assets fall in each probability band, on a log-probability axis.
+
+    Probabilities over a short horizon crowd near zero: on a linear 0–100 % axis the
+    whole fleet is one bar and the tail (the machines to inspect) is invisible. Bands
+    are log-spaced (``per_decade`` per factor of ten) and bar heights grow with
+    log(1 + count), so a single asset in the tail still shows; exact counts are in each
+    bar's tooltip. ``marks``: labelled cut-offs (e.g. where P1 starts) drawn as lines.
+    """
+    start, edges = _log_bins(values, per_decade)
+    counts = [0] * (len(edges) - 1)
     for v in values:
-        counts[min(int(v * bins), bins - 1)] += 1
+        i = 0 if v <= edges[0] else int((math.log10(v) - start) * per_decade)
+        counts[min(max(i, 0), len(counts) - 1)] += 1
     top = max(counts) or 1
-    left, bottom, plot_h = 36, height - 22, height - 34
-    bar_w = (width - left - 8) / bins
+    left, right, bottom, plot_h = 36, width - 8, height - 22, height - 44
+    fx = _scale(start, 0.0, left, right)
     bars = []
     for i, c in enumerate(counts):
-        h = c / top * plot_h
-        x = left + i * bar_w
-        lo, hi = i / bins, (i + 1) / bins
+        h = math.log1p(c) / math.log1p(top) * plot_h
+        x0, x1 = fx(math.log10(edges[i])), fx(math.log10(edges[i + 1]))
+        band = f"{_pct_label(edges[i])}–{_pct_label(edges[i + 1])}"
         bars.append(
-            f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{bar_w - 1:.1f}" height="{h:.1f}" '
-            f'fill="{_LINE}"><title>{lo:.0%}–{hi:.0%}: {c} assets</title></rect>'
+            f'<rect x="{x0:.1f}" y="{bottom - h:.1f}" width="{max(x1 - x0 - 1, 0.5):.1f}" '
+            f'height="{h:.1f}" fill="{_LINE}"><title>{band}: {c} assets</title></rect>'
         )
-    anchor = {0: "start", 1: "end"}
     ticks = "".join(
-        f'<text x="{left + t * (width - left - 8):.1f}" y="{height - 6}" '
-        f'text-anchor="{anchor.get(t, "middle")}">{t:.0%}</text>'
-        for t in (0, 0.25, 0.5, 0.75, 1)
+        f'<text x="{fx(d):.1f}" y="{height - 6}" text-anchor="middle">{_pct_label(10.0**d)}</text>'
+        for d in range(start, 1)
+    )
+    lines = "".join(
+        _mark(fx(math.log10(p)), bottom, plot_h, name, p)
+        for name, p in (marks or {}).items()
+        if p > 0
     )
     axis = (
         f'<text x="{left - 4}" y="{bottom - plot_h + 4:.1f}" text-anchor="end">{top}</text>'
         f'<text x="{left - 4}" y="{bottom}" text-anchor="end">0</text>'
-        f'<line x1="{left}" y1="{bottom}" x2="{width - 8}" y2="{bottom}" stroke="{_AXIS}"/>'
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{_AXIS}"/>'
     )
     return Markup(  # nosec B704  # numbers formatted here, labels escape()d
         f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="risk distribution" font-size="10" fill="{_AXIS}">'
-        f"{''.join(bars)}{ticks}{axis}</svg>"
+        f'role="img" aria-label="risk distribution (log scale)" font-size="10" fill="{_AXIS}">'
+        f"{''.join(bars)}{lines}{ticks}{axis}</svg>"
     )
 
 

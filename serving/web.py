@@ -4,32 +4,35 @@ Pages: tonight's list (``/``, any stored night with ``?as_of=``, filters by plan
 and type), one asset's history (``/asset?asset_id=``), the written reports
 (``/reports/<file>``). JSON: ``/api/nights``, ``/api/scores``, ``/api/history``.
 
-Read-only by construction: only GET/HEAD are answered, the store is opened read-only
-for each request, report files are served only from inside the reports folder, every
-value goes through Jinja2 autoescaping, and the pages carry no script at all (filters
-are a plain GET form), with a Content-Security-Policy that forbids any.
+Read-only by construction (``web_guard``): only GET/HEAD are answered, only for the
+``Host`` names it is served as (loopback unless configured: no DNS rebinding), the
+store is opened read-only for each request, report files are served only from inside
+the reports folder, every value goes through Jinja2 autoescaping, and the pages carry
+no script at all (filters are a plain GET form), with a Content-Security-Policy that
+forbids any. A damaged store is a readable error page naming the file and the fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi import FastAPI, Query
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from forewarn.serving import svg
-from forewarn.serving.locking import StoreLockTimeoutError
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.render import environment
 from forewarn.serving.risklist import RiskListConfig
 from forewarn.serving.schema import night_key
 from forewarn.serving.store import ScoreStore
 from forewarn.serving.web_data import ListCache, filter_list, jsonable, resolve_night
+from forewarn.serving.web_guard import NotFoundError, allowed_hosts, guard
 
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 )
@@ -38,12 +41,12 @@ FILTERS = ("plant", "line", "asset_type")
 Text = Annotated[str | None, Query(max_length=200)]
 
 
-class NotFoundError(Exception):
-    """A night, asset or file the request named does not exist (answered with 404)."""
-
-
 def create_app(
-    store_path: Path | str, reports_dir: Path | str, config: RiskListConfig | None = None
+    store_path: Path | str,
+    reports_dir: Path | str,
+    config: RiskListConfig | None = None,
+    hosts: frozenset[str] | None = None,
+    rul_cap_hours: float | None = None,
 ) -> FastAPI:
     """Build the read-only app.
 
@@ -52,12 +55,14 @@ def create_app(
         reports_dir: the folder ``report.write_report`` writes into; nothing outside it
             is ever served.
         config: the list rules (the same as the nightly report's, so both agree).
+        hosts: the ``Host`` names answered (``web_guard.allowed_hosts``; default loopback).
+        rul_cap_hours: the RUL model's cap; a remaining life at it reads "more than ...".
     """
     store = ScoreStore(store_path, lock_timeout_s=10)
     reports = Path(reports_dir).resolve()
     lists = ListCache(store, config or RiskListConfig())
     app = FastAPI(title="forewarn risk list", docs_url=None, redoc_url=None, openapi_url=None)
-    _guard(app)
+    guard(app, hosts or allowed_hosts())
 
     def night_or_404(as_of: str | None) -> datetime:
         night = resolve_night(as_of, store.nights())
@@ -78,16 +83,18 @@ def create_app(
         ranked = lists.get(night)
         chosen = {"plant": plant, "line": line, "asset_type": asset_type}
         shown = filter_list(ranked, chosen)
+        page = shown.head(limit)
+        top = svg.scale_top(page["p_fail_history"].explode().to_list())
         rows = [
-            {**r, "spark": svg.sparkline(r["p_fail_history"] or [])}
-            for r in shown.head(limit).iter_rows(named=True)
+            {**r, "spark": svg.sparkline(r["p_fail_history"] or [], top=top)}
+            for r in page.iter_rows(named=True)
         ]
         options = {c: sorted(ranked[c].drop_nulls().unique().to_list()) for c in FILTERS}
         return _page(
             "web_list.html.j2",
             night=night, nights=store.nights(), rows=rows, total=shown.height,
             fleet=ranked.height, options=options, chosen=chosen, limit=limit,
-            report=report_url(night), key=night_key(night),
+            report=report_url(night), key=night_key(night), rul_cap=rul_cap_hours,
         )  # fmt: skip
 
     @app.get("/asset", response_class=HTMLResponse)
@@ -97,17 +104,22 @@ def create_app(
         night = night_or_404(as_of)
         row = lists.get(night).filter(pl.col("asset_id") == asset_id)
         history = store.history(asset_id, 60, until=night)
+        outcomes = read_outcomes(store).filter(
+            (pl.col("asset_id") == asset_id) & (pl.col("as_of") <= night)
+        )
         if row.is_empty() and history.is_empty():
             raise NotFoundError("no such asset")
         chart = svg.line_chart(
             history["as_of"].to_list(), {"probability": history["p_fail"].to_list()},
-            "Probability of failure by night", width=640, y_range=(0.0, 1.0),
+            "Probability of failure by night", width=640,
+            y_range=(0.0, svg.scale_top(history["p_fail"].to_list())),
         )  # fmt: skip
         return _page(
             "web_asset.html.j2",
             asset_id=asset_id, night=night, row=row.row(0, named=True) if row.height else None,
             history=history.sort("as_of", descending=True).to_dicts(), chart=chart,
-            report=report_url(night),
+            report=report_url(night), rul_cap=rul_cap_hours,
+            outcomes=outcomes.sort("as_of", descending=True).to_dicts(),
         )  # fmt: skip
 
     @app.get("/api/nights")
@@ -174,36 +186,19 @@ def _page(template: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(environment().get_template(template).render(**context))
 
 
-def _guard(app: FastAPI) -> None:
-    """Refuse every method but GET/HEAD, map errors to pages, and add security headers."""
-
-    @app.middleware("http")
-    async def read_only(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.method not in ("GET", "HEAD"):
-            return Response("read-only: GET only\n", status_code=405, headers={"Allow": "GET"})
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return _error(request, 404, str(exc))
-
-    @app.exception_handler(StoreLockTimeoutError)
-    async def busy(request: Request, exc: StoreLockTimeoutError) -> Response:
-        return _error(request, 503, "the score store is being written; try again shortly")
-
-
-def _error(request: Request, status: int, message: str) -> Response:
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=status)
-    html = environment().get_template("web_error.html.j2").render(status=status, message=message)
-    return HTMLResponse(html, status_code=status)
+def listen(host: str = "127.0.0.1", port: int = 8765) -> socket.socket:
+    """Bind the page's socket before anything says "serving", so a busy port is a clear
+    error (``OSError`` naming the address) instead of uvicorn's exit code 3."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(2048)
+    return sock
 
 
 def serve(
@@ -212,9 +207,20 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     config: RiskListConfig | None = None,
+    allow_hosts: Iterable[str] = (),
+    sock: socket.socket | None = None,
+    rul_cap_hours: float | None = None,
 ) -> None:
-    """Run the page with uvicorn until interrupted (loopback by default: no login exists)."""
+    """Run the page with uvicorn until interrupted (loopback by default: no login exists).
+
+    Args:
+        allow_hosts: ``Host`` names to answer besides loopback and ``host`` (a proxy's).
+        sock: a socket from ``listen`` (default: bind ``host:port`` here).
+    """
     import uvicorn
 
-    app = create_app(store_path, reports_dir, config)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    hosts = allowed_hosts(host, allow_hosts)
+    app = create_app(store_path, reports_dir, config, hosts, rul_cap_hours)
+    sock = sock or listen(host, port)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[sock])

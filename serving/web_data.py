@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.schema import night_key, to_utc
 from forewarn.serving.store import ScoreStore
@@ -34,12 +35,12 @@ def resolve_night(text: str | None, nights: list[datetime]) -> datetime | None:
         return by_key[text]
     try:
         wanted = to_utc(datetime.fromisoformat(text))
-    except ValueError:
+        if len(text) == len("2025-03-10"):
+            same_day = [n for n in nights if n.date() == date.fromisoformat(text)]
+            return same_day[-1] if same_day else None
+        return by_key.get(night_key(wanted))
+    except (ValueError, OverflowError):  # garbage, or an offset past year 1 / 9999
         return None
-    if len(text) == len("2025-03-10"):
-        same_day = [n for n in nights if n.date() == date.fromisoformat(text)]
-        return same_day[-1] if same_day else None
-    return by_key.get(night_key(wanted))
 
 
 def filter_list(ranked: pl.DataFrame, chosen: dict[str, str | None]) -> pl.DataFrame:
@@ -87,7 +88,8 @@ class ListCache:
                 self._lists.move_to_end(key)
                 return self._lists[key]
         history = self.store.history_for(night, self.config.trend_nights)
-        ranked = build_risk_list(self.store.night(night), history, self.config)
+        outcomes = read_outcomes(self.store)
+        ranked = build_risk_list(self.store.night(night), history, self.config, outcomes)
         with self._lock:
             self._lists[key] = ranked
             while len(self._lists) > self.size:

@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow
 
+from forewarn.flows import progress
 from forewarn.flows.experiment import load_experiment
 from forewarn.flows.monitoring import steps
 from forewarn.flows.settings import load_settings
@@ -32,6 +33,11 @@ def latest_night(settings) -> datetime:
     return night
 
 
+def monitoring_steps(find_night: bool) -> int:
+    """Steps the monitoring flow reports (a retraining adds the training flow's)."""
+    return 5 if find_night else 4
+
+
 @flow(name="forewarn-monitoring", log_prints=False, validate_parameters=False)
 def monitoring_flow(
     data: str,
@@ -49,13 +55,18 @@ def monitoring_flow(
         home: workspace folder.
         retrain: allow the gate to run the training flow (off: decide and log only).
     """
+    progress.expect(monitoring_steps(as_of is None))
     settings = load_settings(home=home)
     exp = run_step("load experiment config", load_experiment, experiment)
     night = as_of or run_step("find the night", latest_night, settings)
     record = run_step("monitor the night", monitor_task, data, night, exp, settings)
     decision = run_step("retraining gate", gate_task, record, exp, settings)
     decision["retrained"] = False
-    if decision["retrain"] and decision["enabled"] and retrain:
+    # The record keeps what the gate decided; that a run was not allowed to act on it is
+    # its own field, so the log and the console say the same thing.
+    wanted = bool(decision["retrain"] and decision["enabled"])
+    decision["retrain_suppressed"] = wanted and not retrain
+    if wanted and retrain:
         trained = training_flow(data, experiment, str(settings.home), until=night)
         decision["retrained"] = True
         decision["training"] = {

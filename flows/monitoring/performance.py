@@ -4,6 +4,11 @@ A night scored at ``t`` is graded when ``t + horizon <= as_of``: by then every f
 night was trying to predict has happened or not. Grading reuses the training metrics
 (``forewarn.models.metrics``), so a realised precision@k means exactly what the promotion
 gate's precision@k meant.
+
+Technicians' outcomes (``forewarn feedback``) grade a list before its horizon has passed:
+a flagged asset found faulty is a hit, one found healthy a false alarm (``graded_by`` =
+``outcomes``). Once the night matures, a confirmed fault counts as a failure too: the
+repair that it prompted is why no failure followed.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ SERIES_SCHEMA = {
     "lead_hours_median": pl.Float64,
     "false_alarms": pl.Int64,
     "false_alarms_per_asset_month": pl.Float64,
+    "inspected": pl.Int64,
+    "confirmed": pl.Int64,
+    "graded_by": pl.String,
 }
+FOUND, HEALTHY = "found_fault", "no_fault"
 
 
 def matured(nights: list[datetime], as_of: datetime, horizon_h: float) -> list[datetime]:
@@ -76,6 +85,52 @@ def label_night(
     )
 
 
+def flagged_outcomes(night: pl.DataFrame, outcomes: pl.DataFrame, budget: float) -> dict:
+    """Among the night's ``ceil(budget × fleet)`` top-ranked assets: how many were inspected
+    (found faulty or healthy) and how many faults were confirmed."""
+    scored = night.filter(pl.col("p_fail").is_not_null())
+    if scored.height == 0:
+        return {"inspected": 0, "confirmed": 0}
+    top = scored.sort(["p_fail", "asset_id"], descending=[True, False]).head(
+        math.ceil(budget * scored.height)
+    )
+    t = scored["as_of"][0]
+    listed = pl.col("asset_id").is_in(top["asset_id"].implode())
+    mine = outcomes.filter((pl.col("as_of") == t) & listed)
+    return {
+        "inspected": int(mine["outcome"].is_in([FOUND, HEALTHY]).sum()),
+        "confirmed": int((mine["outcome"] == FOUND).sum()),
+    }
+
+
+def confirm(labelled: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """A matured night's labels with confirmed faults of that night counted as failures."""
+    if labelled.height == 0 or outcomes.height == 0:
+        return labelled
+    t = labelled["as_of"][0]
+    found = outcomes.filter((pl.col("as_of") == t) & (pl.col("outcome") == FOUND))["asset_id"]
+    return labelled.with_columns(pl.col(LABEL) | pl.col("asset_id").is_in(found.implode()))
+
+
+def outcome_row(night: pl.DataFrame, outcomes: pl.DataFrame, budget: float) -> dict:
+    """A night not matured yet, graded by outcomes alone: precision among inspected flags
+    (empty when no flagged asset has been inspected yet)."""
+    counts = flagged_outcomes(night, outcomes, budget)
+    if counts["inspected"] == 0:
+        return {}
+    scored = night.filter(pl.col("p_fail").is_not_null())
+    flagged = math.ceil(budget * scored.height)
+    return {
+        "as_of": scored["as_of"][0],
+        "assets": scored.height,
+        "flagged": flagged,
+        "precision_at_k": counts["confirmed"] / counts["inspected"],
+        "false_alarms": counts["inspected"] - counts["confirmed"],
+        **counts,
+        "graded_by": "outcomes",
+    }
+
+
 def grade_night(labelled: pl.DataFrame, horizon_h: float, lead_h: float, budget: float) -> dict:
     """Planner metrics of one matured night (see ``forewarn.models.metrics``)."""
     if labelled.height == 0:
@@ -96,6 +151,7 @@ def grade_night(labelled: pl.DataFrame, horizon_h: float, lead_h: float, budget:
         "lead_hours_median": ev.metrics["lead_hours_median"],
         "false_alarms": flagged - tp,
         "false_alarms_per_asset_month": ev.metrics["false_alarms_per_asset_month"],
+        "graded_by": "failures",
     }
 
 
@@ -113,24 +169,43 @@ def labelled_nights(
 
 
 def realised_series(
-    labelled: dict[datetime, pl.DataFrame], horizon_h: float, lead_h: float, budget: float
+    labelled: dict[datetime, pl.DataFrame],
+    horizon_h: float,
+    lead_h: float,
+    budget: float,
+    nights: dict[datetime, pl.DataFrame] | None = None,
+    outcomes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Metrics of every matured night, oldest first (``SERIES_SCHEMA``).
+    """Metrics of every matured night, and of younger nights with outcomes, oldest first.
 
     Args:
-        labelled: matured night → its labelled scores (``labelled_nights``).
+        labelled: matured night → its labelled scores (``labelled_nights``; pass them
+            through ``confirm`` to count confirmed faults as failures).
         horizon_h: the risk horizon (hours).
         lead_h: a flag counts for a failure only this long before it.
         budget: share of the fleet inspected per night (k of precision@k).
+        nights: every stored night's scores; the ones not matured are graded by
+            ``outcomes`` (``outcome_row``) as soon as a flagged asset was inspected.
+        outcomes: technicians' outcomes (``as_of``, ``asset_id``, ``outcome``).
+
+    Returns:
+        ``SERIES_SCHEMA`` rows; ``graded_by`` says whether failures or outcomes graded it.
     """
-    rows = [
-        g for t in sorted(labelled) if (g := grade_night(labelled[t], horizon_h, lead_h, budget))
-    ]
-    return (
-        pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row")
-        if rows
-        else pl.DataFrame(schema=SERIES_SCHEMA)
-    )
+    outcomes = _no_outcomes() if outcomes is None else outcomes
+    rows = []
+    for t in sorted(labelled):
+        graded = grade_night(labelled[t], horizon_h, lead_h, budget)
+        if graded:
+            rows.append({**graded, **flagged_outcomes(labelled[t], outcomes, budget)})
+    for t in sorted(set(nights or {}) - set(labelled)):
+        if row := outcome_row(nights[t], outcomes, budget):
+            rows.append(row)
+    rows.sort(key=lambda r: r["as_of"])
+    return pl.DataFrame(rows, schema=SERIES_SCHEMA) if rows else pl.DataFrame(schema=SERIES_SCHEMA)
+
+
+def _no_outcomes() -> pl.DataFrame:
+    return pl.DataFrame(schema={"as_of": UTC_US, "asset_id": pl.String, "outcome": pl.String})
 
 
 def pooled_recall(

@@ -107,6 +107,8 @@ def write_report(summary: dict, series: pl.DataFrame | None, path: Path) -> Path
     """Write the night's monitoring page (every value escaped; no external resources)."""
     decision = summary.get("decision", {})
     verdict = "retrain" if decision.get("retrain") else "keep the champion"
+    if decision.get("retrain_suppressed"):
+        verdict = "retrain (not run: --no-retrain)"
     quality = summary["quality"]["alerts"]
     body = (
         f"<h1>Monitoring {escape(summary['as_of'])}</h1>"

@@ -22,6 +22,7 @@ from forewarn.flows.monitoring import gate
 from forewarn.flows.monitoring.assess import assess_drift, assess_steps
 from forewarn.flows.monitoring.paths import MonitoringPaths
 from forewarn.flows.monitoring.performance import (
+    confirm,
     labelled_nights,
     pooled_recall,
     realised_series,
@@ -31,6 +32,7 @@ from forewarn.flows.monitoring.report import write_report
 from forewarn.flows.monitoring.step import ASSET, LIFE, NIGHT
 from forewarn.flows.settings import Settings
 from forewarn.models.registry import list_models, log_monitoring_night
+from forewarn.serving.outcome_store import read_outcomes
 from forewarn.serving.store import ScoreStore
 
 
@@ -101,8 +103,10 @@ def drift_of_night(
 def performance_series(
     url: str, as_of: datetime, exp: ExperimentConfig, settings: Settings
 ) -> tuple[pl.DataFrame, float | None]:
-    """Realised metrics of every matured stored night (written to the workspace) and the
-    event recall pooled over the latest ``recall_nights`` of them (None: too few failures)."""
+    """Realised metrics of every matured stored night, and of younger ones the technicians
+    answered (written to the workspace), and the event recall pooled over the latest
+    ``recall_nights`` matured nights (None: too few failures). Confirmed faults count as
+    failures; outcomes recorded for inspections after ``as_of`` are not known yet."""
     history = ScoreStore(settings.scores_dir).history_for(as_of + timedelta(seconds=1), 100_000)
     nights = (
         {part["as_of"][0]: part for part in history.partition_by("as_of")} if history.height else {}
@@ -111,8 +115,13 @@ def performance_series(
     failures = events.filter(pl.col("kind") == "failure").select("asset_id", "ts").collect()
     horizon, lead = hours(exp.labels.horizon), hours(exp.model.lead_time)
     budget, gate_cfg = exp.model.inspection_budget, exp.monitoring.gate
-    labelled = labelled_nights(nights, failures, as_of, horizon)
-    series = realised_series(labelled, horizon, lead, budget)
+    outcomes = read_outcomes(ScoreStore(settings.scores_dir))
+    outcomes = outcomes.filter(pl.col("inspected_at") <= as_of)  # known tonight
+    labelled = {
+        t: confirm(frame, outcomes)
+        for t, frame in labelled_nights(nights, failures, as_of, horizon).items()
+    }
+    series = realised_series(labelled, horizon, lead, budget, nights, outcomes)
     write_parquet_atomic(series, MonitoringPaths(settings.home).performance)
     recall = pooled_recall(
         labelled, gate_cfg.recall_nights, gate_cfg.min_failures, horizon, lead, budget
@@ -179,10 +188,12 @@ def read_decisions(path: Path) -> list[dict]:
 
 
 def _champion_created(exp: ExperimentConfig, settings: Settings) -> datetime | None:
-    """When the champion was registered (the model's age when its training window is unknown)."""
+    """The end of the champion's training data, as registered with it (data time: a
+    back-filled or replayed night is as old as its data, not as the wall clock says);
+    its registration time only for a version registered without one."""
     for v in list_models(settings.tracking_uri, (exp.model.risk_model_name,)):
         if "champion" in v.aliases:
-            return v.created_at
+            return v.trained_until
     return None
 
 

@@ -14,15 +14,19 @@ from tests.corpus.datasets import (
     TELEMETRY,
     Accepted,
     Case,
+    Link,
     Refused,
     accepted_ts,
     base,
     hostile,
     keeps_ids,
+    night_statuses,
     same_rows_as_sorted,
     sensor_count,
+    span_ends,
     tel,
     tel_rows,
+    text_kept,
     truncated_parquet,
     ts,
     values_of,
@@ -543,3 +547,204 @@ CASES: tuple[Case, ...] = (
     ),
 )
 """Every dataset case; ``test_reliability_bad_input`` runs each one."""
+
+SENSORS = ("temperature_c", "vibration_rms")
+MARCH = "asset_id,ts,temperature_c,vibration_rms\nA1,2025-03-01T00:00:00Z,42.0,2.4\n"
+
+SECOND_ROUND: tuple[Case, ...] = (
+    # -- issue 18, items 1-7: data read wrongly or silently lost
+    Case(
+        "symlinked partition folder",
+        "symlinked partitions",
+        base(
+            {
+                "telemetry.csv": None,
+                "telemetry/month=01/p.csv": TELEMETRY,
+                "archive/2025-03/p.csv": MARCH,
+                "telemetry/month=03": Link("archive/2025-03"),
+            }
+        ),
+        Accepted(_with(telemetry=5), check=span_ends(ts("2025-03-01T00:00:00+00:00")[0])),
+    ),
+    Case(
+        "symlink loop below a table",
+        "symlinked partitions",
+        base(
+            {
+                "telemetry.csv": None,
+                "telemetry/month=01/p.csv": TELEMETRY,
+                "telemetry/month=01/again": Link("telemetry"),
+            }
+        ),
+        Accepted(TEL_IN),
+    ),
+    Case(
+        "epoch seconds in a CSV ts",
+        "epoch timestamps",
+        base({"telemetry.csv": "asset_id,ts,t\nA1,1735689600,1\nA1,1735693200,2\n"}),
+        Refused(
+            ("telemetry.csv", "'ts'", "holds numbers", "epoch seconds", "2025-01-01T00:00:00Z"),
+            r"Store datetimes, or ISO-8601",
+        ),
+    ),
+    Case(
+        "epoch milliseconds in a CSV ts",
+        "epoch timestamps",
+        base({"telemetry.csv": "asset_id,ts,t\nA1,1735689600000,1\n"}),
+        Refused(("telemetry.csv", "'ts'", "epoch milliseconds"), r"Store datetimes, or ISO"),
+    ),
+    Case(
+        "epoch seconds in an events CSV",
+        "epoch timestamps",
+        base({"events.csv": "asset_id,ts,kind\nA1,1735707600,failure\n"}),
+        Refused(("events.csv", "table 'events'", "epoch seconds"), r"Store datetimes, or ISO"),
+    ),
+    Case(
+        "a shift column of words",
+        "descriptive text columns",
+        base(
+            {
+                "telemetry.csv": "asset_id,ts,temperature_c,shift,vibration_rms\n"
+                "A1,2025-01-01T00:00:00Z,40.5,night,2.1\n"
+                "A1,2025-01-01T01:00:00Z,41.0,,2.2\n"
+                "A2,2025-01-01T00:00:00Z,39.0,early,1.9\n"
+                "A3,2025-01-01T00:00:00Z,38.0,late,1.5\n"
+            }
+        ),
+        Accepted(TEL_IN, check=text_kept(("shift",), SENSORS)),
+    ),
+    Case(
+        "ASSET_ID copy beside asset_id",
+        "descriptive text columns",
+        base(
+            {
+                "telemetry.csv": "asset_id,ASSET_ID,ts,temperature_c,vibration_rms\n"
+                + "".join(f"{r[:2]},{r}\n" for r in TELEMETRY.splitlines()[1:])
+            }
+        ),
+        Accepted(TEL_IN, check=text_kept(("ASSET_ID",), SENSORS)),
+    ),
+    Case(
+        "categorical text column in parquet",
+        "descriptive text columns",
+        base(
+            {
+                "telemetry.csv": None,
+                "telemetry.parquet": tel(
+                    {
+                        "asset_id": ["A1", "A2"],
+                        "ts": ts("2025-01-01T00:00:00+00:00", "2025-01-01T00:00:00+00:00"),
+                        "temperature_c": [40.5, 39.0],
+                        "line": ["L1", "L2"],
+                    }
+                ).with_columns(pl.col("line").cast(pl.Categorical)),
+            }
+        ),
+        Accepted(
+            {"assets": 3, "telemetry": 2, "events": 2},
+            check=text_kept(("line",), ("temperature_c",)),
+        ),
+    ),
+    Case(
+        "only text columns besides the keys",
+        "descriptive text columns",
+        base({"telemetry.csv": "asset_id,ts,shift\nA1,2025-01-01,night\n"}),
+        Refused(("telemetry.csv", "no sensor columns", "shift"), r"Add one numeric column"),
+    ),
+    Case(
+        "dead sensors behind a live gateway",
+        "sensors without values",
+        base(
+            {
+                "telemetry.csv": tel_rows(
+                    "A2,2025-01-01T12:00:00Z,,",
+                    "A2,2025-01-02T00:00:00Z,,",
+                    "A3,2025-01-01T12:00:00Z,38.5,",
+                    "A3,2025-01-02T00:00:00Z,38.7,",
+                )
+                .replace("A2,2025-01-01T00:00:00Z,39.0,1.9", "A2,2024-11-01T00:00:00Z,39.0,1.9")
+                .replace("A3,2025-01-01T00:00:00Z,38.0,1.5", "A3,2025-01-01T00:00:00Z,38.0,")
+            }
+        ),
+        Accepted(
+            _with(telemetry=8),
+            check=night_statuses(
+                SENSORS,
+                {
+                    "A1": ("scored", None),
+                    "A2": ("unscorable", "no sensor the model reads has a value"),
+                    "A3": ("unscorable", "no value of vibration_rms"),
+                },
+            ),
+        ),
+    ),
+    Case(
+        "one partition without a sensor",
+        "sensors without values",
+        base(
+            {
+                "telemetry.csv": None,
+                "telemetry/plant=L/p.csv": TELEMETRY.replace(
+                    "A3,2025-01-01T00:00:00Z,38.0,1.5\n", ""
+                ),
+                "telemetry/plant=P/p.csv": "asset_id,ts,temperature_c\nA3,2025-01-01,38\n",
+            }
+        ),
+        Accepted(
+            TEL_IN,
+            check=night_statuses(
+                SENSORS,
+                {
+                    "A1": ("scored", None),
+                    "A2": ("scored", None),
+                    "A3": ("unscorable", "no value of vibration_rms"),
+                },
+            ),
+        ),
+    ),
+    Case(
+        "a sensor gone quiet three days ago",
+        "sensors without values",
+        base(
+            {
+                "telemetry.csv": "asset_id,ts,temperature_c,vibration_rms\n"
+                "A1,2024-12-30T00:00:00Z,40.0,2.0\n"
+                "A1,2025-01-01T00:00:00Z,40.5,\n"
+                "A1,2025-01-01T01:00:00Z,41.0,\n"
+                "A2,2025-01-01T00:00:00Z,39.0,1.9\n"
+            }
+        ),
+        Accepted(
+            TEL_IN,
+            check=night_statuses(
+                SENSORS,
+                {
+                    "A1": ("stale", "no value of vibration_rms for 72.0 h"),
+                    "A2": ("scored", None),
+                    "A3": ("unscorable", "no telemetry in the last 30d"),
+                },
+            ),
+        ),
+    ),
+    Case(
+        "NUL-filled telemetry.csv",
+        "NUL-filled and binary files",
+        base({"telemetry.csv": bytes(200_000)}),
+        Refused(("telemetry.csv", "only NUL bytes"), r"Replace it with a fresh export"),
+    ),
+    Case(
+        "NUL-filled telemetry.parquet",
+        "NUL-filled and binary files",
+        base({"telemetry.csv": None, "telemetry.parquet": bytes(5_000)}),
+        Refused(("telemetry.parquet", "only NUL bytes"), r"Replace it with a fresh export"),
+    ),
+    Case(
+        "Excel workbook named .csv",
+        "NUL-filled and binary files",
+        base({"telemetry.csv": b"PK\x03\x04" + bytes(300) + b"[Content_Types].xml"}),
+        Refused(("telemetry.csv", "ZIP archive"), r"export the sheet as CSV UTF-8"),
+    ),
+)
+"""Issue 18's data cases (README counts them with the rest)."""
+
+CASES = CASES + SECOND_ROUND

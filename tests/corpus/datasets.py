@@ -53,9 +53,19 @@ HOSTILE_IDS = (
     "'; DROP TABLE scores; --",  # SQL metacharacters
     '=HYPERLINK("http://x")',  # a spreadsheet formula
     "[/bold]",  # Rich console markup
+    "bell\x07pump",  # a control character (openpyxl refused it: no report that night)
+    "\x1b[2J\x1b[31mred",  # terminal escape codes: clear the screen, print red
 )
 
-Content = str | bytes | pl.DataFrame
+
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link to ``target``, a path inside the dataset root (``.`` for the root)."""
+
+    target: str
+
+
+Content = str | bytes | pl.DataFrame | Link
 Files = dict[str, Content]
 
 
@@ -92,7 +102,9 @@ class Case:
         for name, content in self.files().items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, pl.DataFrame):
+            if isinstance(content, Link):
+                path.symlink_to(root / content.target, target_is_directory=True)
+            elif isinstance(content, pl.DataFrame):
                 content.write_parquet(path)
             elif isinstance(content, bytes):
                 path.write_bytes(content)
@@ -220,3 +232,53 @@ def hostile() -> Files:
         f"{_quoted(i)},2025-01-0{n + 1}T00:00:00Z,{n}\n" for n, i in enumerate(HOSTILE_IDS)
     )
     return {"assets.csv": assets, "telemetry.csv": "asset_id,ts,temperature_c\n" + rows}
+
+
+# ---- checks on what a night would make of the accepted data ---------------------------------
+
+NIGHT = datetime(2025, 1, 2, tzinfo=UTC)
+"""A scoring night inside the corpus's telemetry (AS_OF is months later)."""
+
+
+def night_statuses(
+    sensors: tuple[str, ...], expected: dict[str, tuple[str, str | None]]
+) -> Callable[[Dataset], None]:
+    """Each asset's status and a fragment of its reason on ``NIGHT``, for a model that
+    reads ``sensors`` (``serving.score``: the statuses scoring stores)."""
+
+    def check(ds: Dataset) -> None:
+        from forewarn.serving.score import ScoringRules, assign_status, reading_stats
+
+        stats = reading_stats(ds.telemetry, NIGHT, "30d", sensors)
+        snapshot = ds.assets.collect().select(
+            "asset_id", "asset_type", pl.lit(NIGHT).cast(pl.Datetime("us", "UTC")).alias("as_of")
+        )
+        rules = ScoringRules(lookback="30d", min_readings=1)
+        out = assign_status(snapshot, stats, None, rules)
+        for asset, status, reason in out.select("asset_id", "status", "status_reason").rows():
+            want, fragment = expected[asset]
+            assert status == want, (asset, status, reason)
+            assert (reason is None) if fragment is None else (fragment in (reason or "")), reason
+
+    return check
+
+
+def text_kept(columns: tuple[str, ...], sensors: tuple[str, ...]) -> Callable[[Dataset], None]:
+    """``columns`` are kept as text beside ``sensors``, values verbatim."""
+
+    def check(ds: Dataset) -> None:
+        assert ds.text_columns == columns, ds.text_columns
+        assert ds.sensors == sensors, ds.sensors
+        frame = ds.telemetry.collect()
+        for name in columns:
+            assert frame[name].dtype == pl.String and frame[name].null_count() < frame.height
+
+    return check
+
+
+def span_ends(last: datetime) -> Callable[[Dataset], None]:
+    def check(ds: Dataset) -> None:
+        got = ds.telemetry.select(pl.col("ts").max()).collect().item()
+        assert got == last, got
+
+    return check

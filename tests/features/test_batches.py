@@ -25,7 +25,7 @@ from forewarn.flows.experiment import load_experiment
 from forewarn.flows.steps import training_span
 
 SPEC = load_experiment("default").features
-LABELS = LabelSpec(horizon="7d", rul_cap="30d")
+LABELS = LabelSpec(horizon="7d")
 
 
 @pytest.fixture(scope="module")

@@ -60,9 +60,12 @@ def test_failure_after_data_end_is_not_observed() -> None:
     assert out["rul_censored"].to_list() == [True]
 
 
-def test_rul_cap_limits_hours() -> None:
-    out = _labels([0], [(20.0, "failure", None)], spec=LabelSpec(horizon="7d", rul_cap="10d"))
-    assert out["rul_hours"].to_list() == [240.0]
+def test_rul_hours_is_the_true_time_to_failure_and_the_cap_is_the_models() -> None:
+    out = _labels([0], [(20.0, "failure", None)], spec=LabelSpec(horizon="7d"))
+    assert out["rul_hours"].to_list() == [480.0]  # [model] rul_cap caps the RUL target
+    with pytest.raises(ValueError, match=r"set once, as \[model\] rul_cap"):
+        LabelSpec(horizon="7d", rul_cap="10d")
+    assert LabelSpec.model_validate({"horizon": "7d", "rul_cap": None}) == LabelSpec()  # old runs
 
 
 def test_downtime_rows_are_excluded_and_counted() -> None:
@@ -87,7 +90,7 @@ def test_labels_match_the_reference(end_day: float) -> None:
         (6.5, "failure", "seal"),
         (9.0, "alarm", None),
     ]
-    spec = LabelSpec(horizon="3d", downtime="12h", rul_cap="5d", components=("seal",))
+    spec = LabelSpec(horizon="3d", downtime="12h", components=("seal",))
     snaps, ev = _snaps(days), _events(events)
     got = label_frame(snaps, ev, spec, T0 + timedelta(days=end_day))
     ref = pl.from_pandas(

@@ -111,7 +111,9 @@ def test_training_frame_adds_labels_and_report() -> None:
     frame, report = training_frame(*fleet.lazy(), start, end, SPEC, labels)
     assert frame.columns[-len(label_columns(labels)) :] == list(label_columns(labels))
     assert frame.schema["fails_within_2d"] == pl.Boolean and frame.schema["rul_hours"] == pl.Float64
-    assert report.snapshots - report.excluded_downtime == frame.height
+    excluded = report.excluded_downtime + report.excluded_after_last_reading
+    assert report.snapshots - excluded - report.excluded_before_first_reading == frame.height
+    assert report.kept == frame.height
     assert report.unknown_label == frame["fails_within_2d"].null_count() > 0
 
 

@@ -38,7 +38,6 @@ alarm_windows = ["1d"]
 
 [labels]
 horizon = "7d"
-rul_cap = "30d"
 
 [model]
 calibration = "platt"

@@ -46,7 +46,7 @@ def test_every_writes_a_labelled_frame_between_start_and_end(fleet: Path, tmp_pa
     done = run("features", "--data", str(fleet), "--every", "1d", "--start", "2025-01-10",
                "--end", "2025-01-20", "--out", str(out), home=tmp_path / "home")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "labels: snapshots" in done.stdout
+    assert "kept of" in done.stdout and "labels: unknown_label" in done.stdout
     exp = load_experiment(None)
     written = pl.read_csv(out, try_parse_dates=True)
     ds = load_dataset(str(fleet))

@@ -36,3 +36,18 @@ def test_an_existing_output_folder_points_to_the_option_not_the_python_keyword(
     assert out.returncode == 2
     assert "is not empty" in text and "--overwrite" in text
     assert "overwrite=True" not in text
+
+
+def test_the_default_fleet_is_long_enough_for_the_default_experiment() -> None:
+    """`forewarn generate` then `forewarn train` must work with every default."""
+    import inspect
+    from datetime import timedelta
+
+    from forewarn.features.preflight import minimum_history
+    from forewarn.flows.commands_data import generate
+    from forewarn.flows.experiment import load_experiment
+
+    exp = load_experiment(None)
+    needs = exp.model.history_needs(exp.labels.horizon)
+    days = inspect.signature(generate).parameters["days"].default
+    assert timedelta(days=days) > minimum_history(exp.features, exp.labels, needs)

@@ -17,6 +17,7 @@ from forewarn.features.labels import LabelSpec
 from forewarn.flows import backtest_grade as grade
 from forewarn.flows import steps
 from forewarn.flows.backtest import backtest_flow
+from forewarn.flows.backtest_report import markdown
 from forewarn.flows.backtest_steps import backtest_experiment, backtest_nights, plan_periods
 from forewarn.flows.experiment import ExperimentConfig, load_experiment
 from forewarn.flows.scoring import scoring_flow
@@ -113,6 +114,44 @@ def test_grading_counts_what_the_planners_list_caught() -> None:
         "caught": 1,
     }
     assert totals["event_recall"] == 1.0 and totals["precision_of_inspections"] == 0.5
+
+
+def test_backtest_says_what_the_budget_could_have_caught() -> None:
+    """Two machines fail at once but the budget allows one inspection a night: the
+    summary must say the budget, not the model, capped the catch."""
+    d2 = D1 + timedelta(days=1)
+    exp = ExperimentConfig(
+        name="t",
+        labels=LabelSpec(horizon="2d", downtime="1h"),
+        model=ModelConfig(lead_time="24h", rul_cap=None),
+        risk_list=RiskListConfig(budget=0.3),
+    )
+    scores = _scores(
+        [
+            *[(D1, "A", 0.9), (D1, "B", 0.6), (D1, "C", 0.01)],
+            *[(d2, "A", 0.2), (d2, "B", 0.7), (d2, "C", 0.01)],
+        ]
+    )
+    fail_at = d2 + timedelta(hours=12)
+    events = pl.DataFrame(
+        {"asset_id": ["A", "B"], "ts": [fail_at, fail_at], "kind": ["failure"] * 2},
+        schema_overrides={"ts": UTC_US},
+    )
+    frame = grade.outcomes(scores, events, exp, data_end=D1 + timedelta(days=10))
+    totals = grade.totals(frame, grade.failure_table(frame, exp), exp)
+
+    assert (totals["failures"], totals["caught"]) == (2, 1)
+    assert totals["most_catchable_at_budget"] == 1  # one slot on the one night that counts
+    assert totals["inspections_per_day"] == 1.0 and totals["failing_assets_per_day"] == 2.0
+    assert [totals[f"caught_at_{n}_per_night"] for n in (1, 2, 5, 10)] == [1, 2, 2, 2]
+    text = markdown(
+        {"id": "x", "experiment": "t", "start": "2025", "end": "2025", "data": "d", "periods": []},
+        totals,
+        pl.DataFrame({"as_of": [D1]}),
+        pl.DataFrame({"asset_id": ["A"]}),
+    )
+    assert "| most failures the budget could have caught (perfect ranking) | 1 |" in text
+    assert "| failures caught with 2 inspections a night | 2 |" in text
 
 
 def _truncated_copy(fleet: Path, until: datetime, out: Path) -> Path:

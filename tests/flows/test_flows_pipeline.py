@@ -161,7 +161,7 @@ def test_training_refuses_a_window_longer_than_the_data_before_building_features
     with pytest.raises(StepFailedError) as info:
         training_flow(str(trained.fleet), str(config), str(home))
 
-    assert info.value.step == "build training frame"
+    assert info.value.step == "prepare the run"  # before Prefect builds anything
     assert isinstance(info.value.error, ValueError)  # the CLI exits 2
     assert "[features] windows" in str(info.value) and "200d is longer" in str(info.value)
     assert not list((home / "runs").glob("too_long-*/training_frame*"))

@@ -50,11 +50,7 @@ def test_check_horizon_names_gap_and_lead_time() -> None:
         ModelConfig(gap="3d").check_horizon("7d")
     with pytest.raises(ValueError, match="lead_time"):
         ModelConfig(lead_time="7d").check_horizon("7d")
-    with pytest.raises(ValueError, match="rul_cap"):
-        ModelConfig(rul_cap="90d").check_horizon("7d", "60d")
-    with pytest.raises(ValueError, match="rul_cap"):
-        ModelConfig(rul_cap=None).check_horizon("7d", "60d")
-    ModelConfig(gap="14d", rul_cap="60d").check_horizon("7d", "60d")
+    ModelConfig(gap="14d", rul_cap="60d").check_horizon("7d")
     assert ModelConfig().gap_hours("7d") == 168.0
 
 
@@ -73,4 +69,12 @@ def test_shipped_experiment_model_sections_are_valid(name: str) -> None:
     assert "model" in data, f"{path.name} has no [model] section"
     cfg = ModelConfig.model_validate(data["model"])
     labels = data.get("labels", {})
-    cfg.check_horizon(labels.get("horizon", "7d"), labels.get("rul_cap"))
+    assert "rul_cap" not in labels  # one RUL cap: [model] rul_cap
+    cfg.check_horizon(labels.get("horizon", "7d"))
+
+
+def test_time_unit_is_a_duration_and_phm_uses_it() -> None:
+    assert ModelConfig(time_unit="1h").time_unit_hours() == 1.0
+    assert ModelConfig().time_unit_hours() == 24.0
+    with pytest.raises(ValueError, match="time_unit"):
+        ModelConfig(time_unit="one cycle")

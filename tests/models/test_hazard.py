@@ -82,7 +82,7 @@ def test_bad_settings_and_data_fail_clearly(frames) -> None:
     with pytest.raises(ValueError, match="increasing"):
         HazardModel(FEATURES, (72.0, 24.0))
     capped = train.with_columns(pl.col("rul_hours").clip(upper_bound=100.0))
-    with pytest.raises(ValueError, match="exceeds the frame's RUL cap"):
+    with pytest.raises(ValueError, match="exceeds the frame's longest RUL"):
         _model().fit(capped)
     healthy = train.with_columns(pl.lit(True).alias("rul_censored"))
     with pytest.raises(ValueError, match="no failure"):

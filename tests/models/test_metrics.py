@@ -132,3 +132,21 @@ def test_is_better_respects_direction_and_tie_break() -> None:
     assert is_better(*tie, "event_recall", "pr_auc")
     assert not is_better(*tie, "event_recall")
     assert not is_better({"pr_auc": math.nan}, {"pr_auc": 0.1}, "pr_auc")
+
+
+def test_phm08_counts_errors_in_the_datas_time_unit() -> None:
+    # One cycle mapped onto one hour: a prediction 10 cycles late costs exp(1) - 1, not
+    # exp(10 / 24 / 10) - 1 (the old score divided hours by 24 whatever the data's step).
+    frame = pl.DataFrame({"rul_hours": [20.0, 30.0], "rul_censored": [False, False]})
+    pred = np.array([30.0, 17.0])
+    cycles = evaluate_rul(frame, pred, None, None, cap_hours=125.0, unit_hours=1.0)
+    assert cycles["phm_score"] == pytest.approx(math.expm1(1.0) + math.expm1(1.0))
+    days = evaluate_rul(frame, pred, None, None, cap_hours=125.0)
+    assert days["phm_score"] == pytest.approx(phm_score(pred / 24, np.array([20.0, 30.0]) / 24))
+
+
+def test_intervals_collapsed_at_the_cap_are_counted() -> None:
+    frame = pl.DataFrame({"rul_hours": [800.0, 100.0], "rul_censored": [True, False]})
+    pred = np.array([720.0, 110.0])
+    m = evaluate_rul(frame, pred, np.array([720.0, 90.0]), np.array([720.0, 130.0]), 720.0)
+    assert m["interval_at_cap_share"] == pytest.approx(0.5)

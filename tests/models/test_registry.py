@@ -24,6 +24,7 @@ from forewarn.models.training import TrainingResult, train_models
 from tests.models.conftest import FEATURES, small_config
 
 WEAK = LightGBMParams(n_estimators=1, num_leaves=2, learning_rate=0.01, num_threads=1)
+MEDIUM = LightGBMParams(n_estimators=8, num_leaves=4, num_threads=1)
 BY_PR_AUC = {"promotion_metric": "pr_auc", "tie_break_metric": "roc_auc", "cv_folds": 0}
 
 
@@ -38,8 +39,16 @@ def weak(snapshots: pl.DataFrame) -> TrainingResult:
 
 
 @pytest.fixture(scope="module")
-def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
-    """Weak model first (no champion yet), then the strong one, then weak again."""
+def medium(snapshots: pl.DataFrame) -> TrainingResult:
+    return train_models(snapshots, FEATURES, small_config(lightgbm=MEDIUM, **BY_PR_AUC))
+
+
+@pytest.fixture(scope="module")
+def history(
+    store: str, weak: TrainingResult, trained: TrainingResult, medium: TrainingResult
+) -> list:
+    """A weak model first (it loses to its baselines: no champion), then the strong one
+    (the first champion), then a medium one (fit to serve, but worse than the champion)."""
     config = {"name": "test", "model": {"seed": 42}}
     dataset = {
         "fingerprint": "abc123",
@@ -48,7 +57,7 @@ def history(store: str, weak: TrainingResult, trained: TrainingResult) -> list:
     }
     return [
         log_and_register(result, store, "forewarn-test", config, dataset, commit="deadbeef")
-        for result in (weak, trained, weak)
+        for result in (weak, trained, medium)
     ]
 
 
@@ -61,10 +70,13 @@ def test_no_champion_is_a_clear_error(tmp_path: Path) -> None:
 def test_promotion_sequence(history: list[RegistrationOutcome]) -> None:
     first, second, third = history
     assert first.versions == {"risk": "1", "rul": "1"}
-    assert first.decisions["risk"].promoted and first.decisions["risk"].reason == "no champion yet"
+    gated = first.decisions["risk"]
+    assert not gated.promoted and gated.reason.startswith("quality gate failed")
+    assert "does not beat the logistic baseline on pr_auc" in gated.reason and gated.gate
     assert second.decisions["risk"].promoted and second.decisions["rul"].promoted
-    assert second.decisions["risk"].previous_champion == "1"
+    assert second.decisions["risk"].reason == "no champion yet"  # v1 never was one
     kept = third.decisions["risk"]
+    assert not kept.gate
     assert not kept.promoted and "does not beat champion v2" in kept.reason
     # The champion was re-scored on the new run's validation rows.
     assert kept.champion_score > kept.challenger_score
@@ -88,7 +100,10 @@ def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
     run = client.get_run(history[1].run_id)
     assert run.data.metrics["risk.lightgbm.pr_auc"] > 0.8
     assert "risk.logistic.pr_auc" in run.data.metrics
-    assert "promotion.risk.champion_score" in run.data.metrics
+    assert "promotion.risk.champion_score" in client.get_run(history[2].run_id).data.metrics
+    gated = client.get_run(history[0].run_id).data.tags
+    assert gated["promotion.risk.decision"] == "quality gate failed"
+    assert "logistic baseline" in gated["promotion.risk.reason"]
     assert run.data.params["model.calibration"] == "platt"
     assert run.data.tags["git_commit"] == "deadbeef"
     assert run.data.tags["dataset.fingerprint"] == "abc123"
@@ -97,6 +112,9 @@ def test_run_contents(store: str, history: list[RegistrationOutcome]) -> None:
     assert run.data.tags["dataset.span.sensors"] == '["a", "b"]'
     assert run.data.tags["dataset.span.complete"] == "true"  # JSON, not str(True)
     assert run.data.tags["promotion.risk.decision"] == "promoted"
+    # The logged validation metrics are the held-out fit's; the served models were refit.
+    assert run.data.tags["forewarn.validation_of"] == "held-out fit"
+    assert run.data.metrics["data.refit"] == 1.0
     files = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"plots", "config", "data", "baselines", "validation", "curves", "summary.json"} <= files
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
@@ -120,7 +138,25 @@ def test_champion_scores_like_the_trained_model(
     assert models.horizon == "7d" and models.feature_cols == FEATURES
     tonight = snapshots.filter(pl.col("as_of") == pl.col("as_of").max()).drop("p_true_7d")
     out = models.predict(tonight)
-    assert out.columns == ["asset_id", "p_fail", "rul_hours", "rul_low_hours", "rul_high_hours"]
+    assert out.columns == [
+        "asset_id",
+        "p_fail",
+        "p_raw",
+        "rul_hours",
+        "rul_low_hours",
+        "rul_high_hours",
+        "rul_censored",
+        "rul_cap_hours",
+        "component_risk",
+        "likely_component",
+        "likely_component_share",
+    ]
+    # no per-component labels in this frame: the component columns are there, empty
+    assert out["likely_component"].null_count() == out.height
+    np.testing.assert_allclose(out["p_raw"].to_numpy(), trained.risk.predict_raw(tonight))
+    at_cap = out["rul_hours"].to_numpy() >= trained.rul.cap_hours
+    assert out["rul_censored"].to_list() == at_cap.tolist()
+    assert (out["rul_cap_hours"] == trained.rul.cap_hours).all()
     np.testing.assert_allclose(out["p_fail"].to_numpy(), trained.risk.predict_proba(tonight))
     assert (out["rul_low_hours"] <= out["rul_hours"]).all()
     top = tonight.filter(pl.col("asset_id").is_in(out.sort("p_fail")["asset_id"].tail(2)))

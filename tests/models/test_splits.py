@@ -80,7 +80,7 @@ def test_rul_window_holds_only_rows_with_known_capped_rul(snapshots: pl.DataFram
 
 
 def test_rul_history_check_names_the_settings(snapshots: pl.DataFrame) -> None:
-    with pytest.raises(ValueError, match="lower rul_cap"):
+    with pytest.raises(ValueError, match=r"lower \[model\] rul_cap"):
         _plan(snapshots, rul_cap=timedelta(days=100))
 
 

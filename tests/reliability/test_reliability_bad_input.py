@@ -46,8 +46,14 @@ DATASET_KINDS = {
     "truncated Parquet",
     "dataset path does not exist",
     "hostile asset ids",
+    # issue 18
+    "symlinked partitions",
+    "epoch timestamps",
+    "descriptive text columns",
+    "sensors without values",
+    "NUL-filled and binary files",
 }
-"""The dataset families the issue lists (config families: test_reliability_config)."""
+"""The dataset families the issues list (config families: test_reliability_config)."""
 
 
 def test_the_corpus_covers_every_kind_the_issue_lists() -> None:
@@ -103,6 +109,7 @@ def forewarn_validate(url: str, home: Path) -> subprocess.CompletedProcess[str]:
         ("latin-1 CSV", 2),
         ("hostile asset ids", 0),  # printed verbatim: "[/bold]" once crashed Rich
         ("events for unknown assets", 1),
+        ("a shift column of words", 0),  # once every row was rejected: exit 1
     ],
 )
 def test_forewarn_validate_as_a_user_runs_it(name: str, exit_code: int, tmp_path: Path) -> None:
@@ -118,6 +125,11 @@ def test_forewarn_validate_as_a_user_runs_it(name: str, exit_code: int, tmp_path
         assert "rejected" in out.stdout
     if name == "hostile asset ids":  # asset types are printed verbatim, never as markup
         assert "[/bold]" in out.stdout and '<script>alert("x")</script>' in out.stdout
+        # ... and control characters are shown as text, never sent to the terminal
+        assert "\x1b" not in out.stdout and "\x07" not in out.stdout
+        assert "\\x1b[2J\\x1b[31mred" in out.stdout and "bell\\x07pump" in out.stdout
+    if name == "a shift column of words":  # a notice, not a reject
+        assert "text columns kept as descriptive, not sensors: shift" in out.stdout
     if exit_code == 1:  # the quarantined rows are on disk with their reasons
         rejects = pl.read_parquet(tmp_path / "home" / "rejects" / "data.parquet")
         assert set(rejects["reason"]) == {"unknown asset_id (not in assets table)"}

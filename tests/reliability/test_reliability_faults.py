@@ -20,9 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from forewarn.flows.faults import FAULT_ENV
+from forewarn.flows.monitoring.paths import MonitoringPaths
 from forewarn.flows.scoring import scoring_flow
 from forewarn.flows.steps import claim_night
 from forewarn.flows.tasks import StepFailedError
+from forewarn.serving.schema import night_key
 from forewarn.serving.store import ScoreStore
 from tests.reliability.workspace import (
     NIGHT,
@@ -64,7 +66,9 @@ def test_an_exception_at_each_step_loses_nothing(
     assert "fault injected" in str(info.value)
     before.assert_intact(home)
     stored = ScoreStore(home / "scores").nights()
-    assert (NIGHT in stored) == point.startswith("after:")  # the night is whole or absent
+    # The night is whole or absent: a failed run (even after its last step) stores nothing.
+    assert NIGHT not in stored
+    assert point.startswith("before:") or "removed again" in str(info.value)
     assert leftovers(home) == []
     monkeypatch.delenv(FAULT_ENV)
     rerun_completes(trained, home)
@@ -144,9 +148,10 @@ def enospc(*_args: object, **_kwargs: object) -> None:
     [
         (pl.DataFrame, "write_parquet", "validate data"),  # tonight's rejects file
         ("forewarn.serving.store._write_synced", None, "score the fleet"),  # the night's export
+        ("forewarn.flows.steps.save_night_inputs", None, "score the fleet"),  # monitoring's
         (pl.DataFrame, "write_csv", "write risk list and report"),  # the planners' CSV
     ],
-    ids=["rejects", "score store", "report"],
+    ids=["rejects", "score store", "monitoring inputs", "report"],
 )
 def test_disk_full_is_a_clear_error_and_nothing_is_half_written(
     trained: Trained,
@@ -167,9 +172,44 @@ def test_disk_full_is_a_clear_error_and_nothing_is_half_written(
     assert isinstance(info.value.error, OSError) and info.value.error.errno == errno.ENOSPC
     before.assert_intact(home)
     assert leftovers(home) == []
-    stored = ScoreStore(home / "scores").night(NIGHT)
-    assert stored.height == (trained.reference.height if step.startswith("write") else 0)
+    assert ScoreStore(home / "scores").night(NIGHT).height == 0  # whole or not at all
+    assert not list((home / "reports").glob(f"*{night_key(NIGHT)}*"))
+    assert not MonitoringPaths(home).night_inputs(NIGHT).exists()
     monkeypatch.undo()
+    rerun_completes(trained, home)
+
+
+DISK_FULL_AT_THE_REPORT = """
+import sys
+import polars as pl
+
+def full(*_args, **_kwargs):
+    # What a Rust writer says on a full disk: not an OSError, no file name.
+    raise pl.exceptions.ComputeError("failed to write: No space left on device (os error 28)")
+
+pl.DataFrame.write_csv = full
+from forewarn.flows.cli import main
+sys.argv = ["forewarn", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_full_disk_says_so_and_where_and_stores_no_half_night(
+    trained: Trained, home: Path
+) -> None:
+    before = Snapshot.take(home)
+    proc = forewarn_score(trained, home, env={"COLUMNS": "200"}, wrapper=DISK_FULL_AT_THE_REPORT)
+    _, err = proc.communicate(timeout=300)
+    message = " ".join(err.split())
+    assert proc.returncode == 1, message
+    assert "step 'write risk list and report' failed" in message
+    assert f"the disk holding {home}" in message and "is full" in message, message
+    assert "MB free" in message and "removed again" in message
+    for noise in ("nanobind", "Invalid thrift", "Traceback"):
+        assert noise not in message, message
+    assert NIGHT not in ScoreStore(home / "scores").nights()
+    before.assert_intact(home)
     rerun_completes(trained, home)
 
 
@@ -221,7 +261,8 @@ def test_a_read_only_workspace_is_a_clear_error_and_stays_readable(
         with pytest.raises(StepFailedError) as info:  # a flow started anyway stops at once
             score(trained, home)
         listing = CliRunner().invoke(app, ["--home", str(home), "models"])  # reads still work
-        page = TestClient(create_app(home / "scores", home / "reports")).get("/api/nights")
+        web = create_app(home / "scores", home / "reports")
+        page = TestClient(web, base_url="http://127.0.0.1").get("/api/nights")
     finally:
         subprocess.run([*thaw, str(home)], check=True)
     output = " ".join(refused.output.split())

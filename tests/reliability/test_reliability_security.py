@@ -21,6 +21,8 @@ from forewarn.serving.web import create_app, serve
 from tests.corpus.datasets import HOSTILE_IDS
 from tests.reliability.workspace import NIGHT, PREV, Trained
 
+LOOPBACK = "http://127.0.0.1"  # the page answers loopback host names only
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ("features", "flows", "models", "serving", "data/synthetic", "benchmarks")
 
@@ -85,7 +87,11 @@ ALLOWED = {
     ("serving/store.py", "_COLUMN_LIST"): "module constant: the schema's column names",
     ("serving/store.py", "c.name"): "DDL comment: a column name from the schema constants",
     ("serving/store.py", "c.doc.replace(chr(39), chr(39) * 2)"): "schema doc, quotes doubled",
+    ("serving/store.py", "col.name"): "ALTER TABLE of an older store: a schema column name",
+    ("serving/store.py", "col.sql_type"): "ALTER TABLE of an older store: its DuckDB type",
     ("models/registry_versions.py", "name"): "model name, limited to [A-Za-z0-9_.-] by config",
+    ("serving/outcome_store.py", "_COLUMNS"): "module constant: the outcome schema's names",
+    ("serving/outcome_store.py", "_O_COLUMNS"): "module constant: the same names, qualified",
 }
 """Every value spliced into SQL or an MLflow filter, and why it is safe; values are bound."""
 
@@ -146,7 +152,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     (root / "reports").mkdir()
     (root / "reports" / "report_x.html").write_text("<p>ok</p>")
     (root / "secret.html").write_text("secret")
-    return TestClient(create_app(root / "store", root / "reports"))
+    return TestClient(create_app(root / "store", root / "reports"), base_url=LOOPBACK)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +201,7 @@ def test_hostile_asset_ids_survive_a_nightly_run_as_plain_text(
     scoring_flow(str(fleet), NIGHT, str(trained.config), str(home), 1.0)
     store = ScoreStore(home / "scores")
     assert set(HOSTILE_IDS) <= set(store.night(NIGHT)["asset_id"])
-    client = TestClient(create_app(home / "scores", home / "reports"))
+    client = TestClient(create_app(home / "scores", home / "reports"), base_url=LOOPBACK)
     listing = client.get("/", params={"limit": 1000})
     assert listing.status_code == 200 and '<script>alert("x")</script>' not in listing.text
     for asset in HOSTILE_IDS:

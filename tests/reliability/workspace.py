@@ -50,7 +50,6 @@ components = []
 
 [labels]
 horizon = "7d"
-rul_cap = "30d"
 
 [model]
 calibration = "platt"

@@ -19,6 +19,8 @@ import pytest
 import uvicorn
 from serving_frames import NIGHT, scores
 
+from forewarn.serving.outcome_store import read_outcomes, write_outcomes
+from forewarn.serving.outcomes import RawOutcome, check_outcomes
 from forewarn.serving.report import write_report
 from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.sample import synthetic_nights, synthetic_sensor_history
@@ -60,14 +62,38 @@ def _nights() -> list[pl.DataFrame]:
     return [*frames[:-1], pl.concat([frames[-1], evil])]
 
 
+def _top(store: ScoreStore, night, n: int) -> list[str]:
+    return (
+        store.night(night)
+        .drop_nulls("p_fail")
+        .sort("p_fail", descending=True)["asset_id"][:n]
+        .to_list()
+    )
+
+
+def _inspect(store: ScoreStore) -> None:
+    """Yesterday's top asset was inspected and found healthy; the second had a fault."""
+    yesterday = store.nights()[-2]
+    healthy, faulty = _top(store, yesterday, 2)
+    rows = [
+        RawOutcome(None, healthy, yesterday.isoformat(), "no_fault", note="all bearings fine"),
+        RawOutcome(None, faulty, yesterday.isoformat(), "found_fault", component="seal"),
+    ]
+    pairs = {(yesterday, a) for a in store.night(yesterday)["asset_id"].to_list()}
+    checked = check_outcomes(rows, store.nights(), pairs, NIGHT, "browser-test")
+    assert checked.rejected == []
+    write_outcomes(store, checked.accepted)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("site")
     store = ScoreStore(root / "store")
     for frame in _nights():
         store.write_night(frame)
+    _inspect(store)
     history = store.history_for(NIGHT, 7)
-    ranked = build_risk_list(store.night(NIGHT), history, CFG)
+    ranked = build_risk_list(store.night(NIGHT), history, CFG, read_outcomes(store))
     sensors = synthetic_sensor_history(ranked["asset_id"].head(20).to_list(), NIGHT, days=3)
     write_report(ranked, history, root / "reports", sensors)
     (root / "secret.html").write_text("top secret")  # what a traversal would reach
@@ -195,3 +221,67 @@ def test_report_shows_hostile_text_without_running_it(
     assert page.locator("img").count() == 0 and dialogs == []
     page.locator("details.asset summary").first.click()
     assert page.locator("details.asset svg").first.is_visible()
+
+
+def _outcomes(store: ScoreStore) -> dict[str, str]:
+    return dict(read_outcomes(store).select("asset_id", "outcome").rows())
+
+
+def test_the_list_shows_each_assets_last_outcome_and_its_asset_page_the_inspections(
+    site: Site, page: Page
+) -> None:
+    base, store = site
+    page.goto(base + "/?limit=1000")
+    for asset, outcome in _outcomes(store).items():
+        row = page.locator("#risk-list tbody tr", has=page.locator("a.asset", has_text=asset))
+        assert row.locator("td.outcome [data-outcome]").get_attribute("data-outcome") == outcome
+    healthy = next(a for a, o in _outcomes(store).items() if o == "no_fault")
+    with page.expect_navigation():
+        page.locator("a.asset", has_text=healthy).first.click()
+    assert page.inner_text("#asset-id") == healthy
+    assert "no fault" in page.inner_text("#last-outcome")
+    assert "all bearings fine" in page.inner_text("#outcomes")
+    tonight = store.night(NIGHT).filter(pl.col("asset_id") == healthy)["p_fail"][0]
+    assert page.inner_text("#p_fail").startswith(f"{tonight * 100:.1f} %")
+
+
+def test_the_report_shows_outcomes_and_counts_checked_assets(site: Site, page: Page) -> None:
+    base, store = site
+    page.goto(base + "/")
+    page.goto(base + page.get_attribute("#report-link", "href"))
+    shown = {
+        el.get_attribute("data-outcome")
+        for el in page.locator("#risk-list td.outcome [data-outcome]").all()
+    }
+    assert shown == set(_outcomes(store).values())
+    ranked = build_risk_list(
+        store.night(NIGHT), store.history_for(NIGHT, 7), CFG, read_outcomes(store)
+    )
+    checked = ranked.filter(pl.col("alert_state") == "checked").height
+    assert page.inner_text('[data-count="checked"]') == str(checked)
+
+
+def test_no_request_leaves_the_machine(site: Site, browser: Browser) -> None:
+    base, _ = site
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    tab = context.new_page()
+    try:
+        tab.goto(base + "/?limit=1000")
+        tab.select_option("#filter-plant", "P2")
+        with tab.expect_navigation():
+            tab.click("#apply")
+        with tab.expect_navigation():
+            tab.locator("a.asset").first.click()
+        tab.goto(base + "/api/nights")
+        tab.goto(base + "/")
+        tab.goto(base + tab.get_attribute("#report-link", "href"))
+        tab.select_option("#filter-plant", "P1")
+        tab.locator("details.asset summary").first.click()
+    finally:
+        context.close()
+    assert len(requests) >= 6
+    outside = [u for u in requests if not u.startswith(base + "/") and not u.startswith("data:")]
+    assert outside == []

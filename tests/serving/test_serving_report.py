@@ -12,6 +12,7 @@ import pytest
 from serving_frames import NIGHT, night, scores
 
 from forewarn.serving import svg
+from forewarn.serving.outcomes import FILL_IN_COLUMNS
 from forewarn.serving.render import fmt_change, fmt_hours, fmt_pct, fmt_rul
 from forewarn.serving.report import (
     PLANNER_COLUMNS,
@@ -85,7 +86,7 @@ def test_files_are_named_after_the_night_and_no_temp_files_remain(
 def test_csv_holds_the_whole_fleet_in_rank_order_with_formulas_defused(written: Written) -> None:
     ranked, paths = written
     table = pl.read_csv(paths.csv)
-    assert table.columns == list(PLANNER_COLUMNS)
+    assert table.columns == [*PLANNER_COLUMNS, *FILL_IN_COLUMNS]  # planners fill the last
     assert table.height == ranked.height
     assert table["asset_id"].to_list()[:3] == ["m1", EVIL_ID, "'=HYPERLINK(1)"]
     assert table["top_drivers"][0] == f"{EVIL_DRIVER} | Vibration is unstable"
@@ -114,9 +115,10 @@ def test_xlsx_holds_the_listed_rows_as_text_not_formulas(written: Written) -> No
     ranked, paths = written
     sheet = openpyxl.load_workbook(paths.xlsx).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == list(PLANNER_COLUMNS)
+    assert list(rows[0]) == [*PLANNER_COLUMNS, *FILL_IN_COLUMNS]
     listed = ranked.filter((pl.col("priority") != "none") | (pl.col("risk_rank") <= CFG.top_n))
-    assert [r[4] for r in rows[1:]] == [
+    at = PLANNER_COLUMNS.index("asset_id")
+    assert [r[at] for r in rows[1:]] == [
         "'" + a if a.startswith("=") else a for a in listed["asset_id"]
     ]
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
@@ -196,8 +198,8 @@ def test_svg_charts_draw_gaps_bins_and_escape_labels() -> None:
     spark = str(svg.sparkline([0.1, None, 0.3, 0.4]))
     assert spark.count("<polyline") == 1 and spark.count("<circle") == 2
     assert str(svg.sparkline([None, None])) == ""
-    hist = str(svg.histogram([0.0, 0.5, 1.0, 1.0], bins=4))
+    hist = str(svg.histogram([0.0, 0.5, 1.0, 1.0], per_decade=2))
     counts = [int(n) for n in re.findall(r": (\d+) assets", hist)]
-    assert counts == [1, 0, 1, 2]
+    assert counts == [1, 3]  # log bands 10-32 %, 32-100 % (0 joins the lowest)
     chart = str(svg.line_chart([NIGHT, night(1)], {"<b>x</b>": [1.0, 2.0]}, "<i>t</i>"))
     assert "<b>" not in chart and "<i>" not in chart and "&lt;i&gt;t&lt;/i&gt;" in chart

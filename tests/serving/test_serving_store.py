@@ -215,3 +215,48 @@ def test_schema_doc_and_ddl_describe_every_column(tmp_path: Path) -> None:
             ).fetchall()
         )
     assert comments["p_fail"].startswith("calibrated")
+
+
+def test_deleting_a_night_keeps_every_other_night(tmp_path: Path) -> None:
+    store = ScoreStore(tmp_path)
+    for offset in (-2, -1, 0):
+        store.write_night(scores({"a": 0.1 + offset / 10 + 0.3, "b": 0.2}, as_of=night(offset)))
+    kept = {n: store.night(n) for n in (night(-2), night(0))}
+    assert store.delete_night(night(-1)) == 2
+    assert store.nights() == [night(-2), night(0)]
+    assert all(store.night(n).equals(frame) for n, frame in kept.items())
+    assert not store.parquet_path(night(-1)).parent.exists()
+    assert store.parquet_path(night(0)).is_file()
+    with pytest.raises(LookupError, match="no night"):
+        store.delete_night(night(-1))
+    assert store.nights() == [night(-2), night(0)]
+
+
+def test_a_delete_that_dies_midway_is_undone_by_the_next_one(tmp_path: Path) -> None:
+    """The export is moved aside, then the process dies before the rows go: the night is
+    still stored, and the next delete puts its export back before doing its own work."""
+    store = ScoreStore(tmp_path)
+    store.write_night(scores({"a": 0.1}, as_of=night(-1)))
+    store.write_night(scores({"a": 0.2}))
+    export = store.parquet_path(NIGHT).read_bytes()
+    crash = textwrap.dedent(
+        f"""
+        import os
+        from datetime import datetime
+        from forewarn.serving.store import ScoreStore
+
+        real = os.replace
+        def dying_replace(src, dst):
+            real(src, dst)
+            os._exit(3)
+        os.replace = dying_replace
+        ScoreStore({str(tmp_path)!r}).delete_night(datetime.fromisoformat({NIGHT.isoformat()!r}))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", crash], capture_output=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr.decode()
+    assert NIGHT in store.nights() and not store.parquet_path(NIGHT).exists()
+    store.delete_night(night(-1))
+    assert store.nights() == [NIGHT]
+    assert store.parquet_path(NIGHT).read_bytes() == export
+    assert not list((tmp_path / "scores").glob(".deleting-*"))

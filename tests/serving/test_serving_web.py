@@ -18,9 +18,12 @@ from forewarn.serving.risklist import RiskListConfig, build_risk_list
 from forewarn.serving.store import ScoreStore
 from forewarn.serving.web import create_app, safe_report_path
 from forewarn.serving.web_data import jsonable, resolve_night
+from forewarn.serving.web_guard import allowed_hosts, host_name
+
+LOOPBACK = "http://127.0.0.1"  # the page answers loopback host names only
 
 EVIL = '<script>document.title="pwned"</script>'
-CFG = RiskListConfig(budget=0.2)
+CFG = RiskListConfig(budget=0.2, p2_threshold=0.5, p3_threshold=0.2)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(workspace: Path) -> TestClient:
-    return TestClient(create_app(workspace / "store", workspace / "reports", CFG))
+    return TestClient(
+        create_app(workspace / "store", workspace / "reports", CFG), base_url=LOOPBACK
+    )
 
 
 def test_list_page_shows_the_latest_night_in_rank_order(client: TestClient) -> None:
@@ -138,7 +143,7 @@ def test_safe_report_path_resolves_inside_only(tmp_path: Path) -> None:
 
 
 def test_empty_store_says_so(tmp_path: Path) -> None:
-    client = TestClient(create_app(tmp_path / "none", tmp_path / "reports"))
+    client = TestClient(create_app(tmp_path / "none", tmp_path / "reports"), base_url=LOOPBACK)
     page = client.get("/")
     assert page.status_code == 404 and "holds no night yet" in page.text
     assert client.get("/api/nights").json() == []
@@ -147,7 +152,7 @@ def test_empty_store_says_so(tmp_path: Path) -> None:
 def test_list_cache_sees_a_rewritten_night(tmp_path: Path) -> None:
     store = ScoreStore(tmp_path / "s")
     store.write_night(scores({"a": 0.9, "b": 0.1}))
-    client = TestClient(create_app(tmp_path / "s", tmp_path / "r"))
+    client = TestClient(create_app(tmp_path / "s", tmp_path / "r"), base_url=LOOPBACK)
     assert client.get("/api/scores").json()["rows"][0]["asset_id"] == "a"
     store.write_night(scores({"a": 0.1, "b": 0.9}))
     assert client.get("/api/scores").json()["rows"][0]["asset_id"] == "b"
@@ -199,3 +204,79 @@ def test_serve_runs_uvicorn_on_loopback(workspace: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:8765", "127.0.0.1.evil.example", "", "10.0.0.5"]
+)
+def test_a_foreign_host_header_gets_nothing(client: TestClient, host: str) -> None:
+    # DNS rebinding: a page on evil.example re-resolves its name to 127.0.0.1 and reads
+    # the list; the Host header still says evil.example.
+    for path in ("/", "/api/scores", "/api/nights", "/reports/list.csv"):
+        reply = client.get(path, headers={"host": host})
+        assert reply.status_code == 421, (path, reply.text)
+        assert "asset_id" not in reply.text and "<script" not in reply.text
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost", "LOCALHOST.:80", "[::1]:8765"])
+def test_loopback_names_are_answered(client: TestClient, host: str) -> None:
+    assert client.get("/api/nights", headers={"host": host}).status_code == 200
+
+
+def test_configured_host_names_are_answered(workspace: Path) -> None:
+    hosts = allowed_hosts("0.0.0.0", ["planning.plant.example"])  # nosec B104  # not bound
+    app = create_app(workspace / "store", workspace / "reports", CFG, hosts)
+    page = TestClient(app, base_url="http://planning.plant.example")
+    assert page.get("/api/nights").status_code == 200
+    assert page.get("/", headers={"host": "evil.example"}).status_code == 421
+    assert host_name("[::1]:80") == "::1" and host_name("Box.Example.:8765") == "box.example"
+
+
+@pytest.mark.parametrize(
+    "as_of", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00", "0001-01-01T000000Z"]
+)
+def test_out_of_range_nights_are_not_found(client: TestClient, as_of: str) -> None:
+    assert client.get("/", params={"as_of": as_of}).status_code == 404
+    assert client.get("/api/scores", params={"as_of": as_of}).status_code == 404
+    assert client.get("/asset", params={"asset_id": "a", "as_of": as_of}).status_code == 404
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    for path in ("/", "/api/nights", "/reports/list.csv", "/asset?asset_id=a"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["x-frame-options"] == "DENY"
+    assert client.head("/api/scores?as_of=garbage").status_code == 404
+
+
+def test_a_damaged_store_is_a_readable_error_page(tmp_path: Path) -> None:
+    store = ScoreStore(tmp_path / "s")
+    store.write_night(scores({"a": 0.9}))
+    store.db_path.write_bytes(store.db_path.read_bytes()[:5000])  # truncated
+    page = TestClient(create_app(tmp_path / "s", tmp_path / "r"), base_url=LOOPBACK)
+    html, api = page.get("/"), page.get("/api/nights")
+    assert html.status_code == 500 and "text/html" in html.headers["content-type"]
+    assert f"the score store {store.db_path} is damaged" in html.text
+    assert "restore" in html.text and "Parquet" in html.text
+    assert api.status_code == 500 and str(store.db_path) in api.json()["detail"]
+
+
+def test_a_busy_port_is_a_clear_error_before_serving(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        home = tmp_path / "home"
+        argv = ["--home", str(home), "serve", "--port", str(port)]
+        proc = subprocess.run(
+            [sys.executable, "-m", "forewarn.flows", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 2, out
+    assert f"cannot listen on 127.0.0.1:{port}" in out and "pick --port" in out
+    assert "serving" not in proc.stdout
