@@ -342,7 +342,7 @@ def score(
     from forewarn.flows.scoring import scoring_flow, scoring_steps
 
     try:
-        with console.running("forewarn score", scoring_steps(report)):
+        with console.running("forewarn score", scoring_steps(report, prepared=True)):
             out = scoring_flow(
                 data,
                 when,

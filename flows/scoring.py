@@ -22,9 +22,10 @@ from forewarn.flows.training import validated
 from forewarn.serving.store import ScoreStore
 
 
-def scoring_steps(report: bool) -> int:
-    """Steps the scoring flow reports (a repeated name is one step)."""
-    return 7 if report else 6
+def scoring_steps(report: bool, prepared: bool = False) -> int:
+    """Steps the scoring flow reports (a repeated name is one step): a night the CLI
+    prepared before Prefect started skips loading the configs and choosing the night."""
+    return (6 if prepared else 9) + int(report)
 
 
 @flow(
@@ -59,7 +60,7 @@ def scoring_flow(
     reading plus the stale limit is refused (``NightOutOfRangeError``) unless ``force``.
     Without an ``experiment`` the risk-list rules are the champion's (saved at training).
     """
-    progress.expect(scoring_steps(report))
+    progress.expect(scoring_steps(report, prepared is not None))
     settings = load_settings(
         home=home, runner=runner, dask_address=dask_address, batch_assets=batch_assets
     )
