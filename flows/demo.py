@@ -14,6 +14,7 @@ from typing import Any
 from prefect import flow
 
 from forewarn.flows import progress
+from forewarn.flows.gates import QualityGateError
 from forewarn.flows.monitoring.flow import monitoring_flow
 from forewarn.flows.scoring import scoring_flow, scoring_steps
 from forewarn.flows.settings import load_settings
@@ -61,7 +62,20 @@ def demo_flow(
 
 def demo_steps(nights: int) -> int:
     """Steps of the whole demo: the fleet, training, each night, monitoring."""
-    return 1 + TRAINING_STEPS + (nights - 1) * scoring_steps(False) + scoring_steps(True) + 4
+    return 2 + TRAINING_STEPS + (nights - 1) * scoring_steps(False) + scoring_steps(True) + 4
+
+
+def served_models(trained: dict[str, Any], assets: int, days: int) -> None:
+    """Stop the demo when the quality gate kept its models from serving (a small or short
+    fleet may hold too few failures): scoring would only say "no champion"."""
+    held = trained.get("gate") or {}
+    if held:
+        reasons = "; ".join(f"{task}: {', '.join(why)}" for task, why in held.items())
+        raise QualityGateError(
+            f"the demo's models did not pass the quality gate ({reasons}): a fleet of "
+            f"{assets} assets x {days} days holds too few failures to learn from; the "
+            "defaults (--assets 300 --days 240) do"
+        )
 
 
 def _demo(
@@ -76,6 +90,7 @@ def _demo(
     trained = training_flow(
         str(fleet_dir), experiment, str(settings.home), until=first_night - timedelta(days=1)
     )
+    run_step("check the models can serve", served_models, trained, assets, days)
     scored = [
         scoring_flow(
             str(fleet_dir),
